@@ -1,0 +1,23 @@
+"""Shared pytest fixtures and settings: offscreen Qt, paths to shared material and fixtures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED_REAL = REPO.parent / "shared" / "real"
+
+
+@pytest.fixture
+def real_clip() -> Path:
+    """The real Clarius needle clip from ../shared/real/, or skip when it is absent."""
+    path = SHARED_REAL / "clarius_needle_inplane.mp4"
+    if not path.exists():
+        pytest.skip(f"real clip not available at {path} (../shared/real/ is outside the repo)")
+    return path

@@ -1,0 +1,5 @@
+"""Allows ``python -m usguide``."""
+
+from usguide.cli import main
+
+raise SystemExit(main())

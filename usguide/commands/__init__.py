@@ -1,0 +1,1 @@
+"""One module per CLI subcommand: ``add_parser(subparsers)`` registers it, ``run(args)`` does it."""

@@ -1,0 +1,1 @@
+"""Needle detection: preprocessing, ONNX model, post-processing, classical baseline."""

@@ -1,0 +1,1 @@
+"""Qt display: the only package that imports PyQt5 or pyqtgraph."""

@@ -1,0 +1,1 @@
+"""Real-time threaded pipeline: latest-frame slots, stage timing, latency budget."""

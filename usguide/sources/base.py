@@ -1,0 +1,54 @@
+"""The one interface every frame source implements: open, read, close, info (and seek when recorded)."""
+
+from __future__ import annotations
+
+import abc
+
+from usguide.types import Frame, SourceInfo, SourceState
+
+
+class FrameSource(abc.ABC):
+    """A stream of frames: a capture device, a file, a DICOM cine, a recording or the simulator.
+
+    Use as a context manager or call ``open()``/``close()``. ``read()`` returns the next frame, or None
+    when no new frame is available yet (live sources) or the source has ended (check ``state``).
+    Sources never import Qt and never draw; they only deliver frames.
+    """
+
+    @property
+    @abc.abstractmethod
+    def info(self) -> SourceInfo:
+        """What this source is. Valid after ``open()``."""
+
+    @abc.abstractmethod
+    def open(self) -> None:
+        """Acquires the device or file. Raises UsguideError with a clear message on failure."""
+
+    @abc.abstractmethod
+    def read(self) -> Frame | None:
+        """Returns the next frame, or None (no new frame yet, or ended: see ``state``)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Releases everything. Idempotent."""
+
+    @property
+    def state(self) -> SourceState:
+        """Connection state; live sources override this."""
+        return SourceState.CONNECTED
+
+    @property
+    def seekable(self) -> bool:
+        """True for recorded sources that support ``seek``."""
+        return False
+
+    def seek(self, index: int) -> None:
+        """Positions the source so the next ``read()`` returns frame ``index`` exactly."""
+        raise NotImplementedError(f"{type(self).__name__} cannot seek")
+
+    def __enter__(self) -> FrameSource:
+        self.open()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""Temporal tracking of the needle and trajectory geometry."""

@@ -1,0 +1,1 @@
+"""Model training on simulator data (optional `train` extra: torch, onnx)."""
