@@ -154,6 +154,17 @@ class Needle:
             "predicted": bool(self.predicted),
         }
 
+    @classmethod
+    def from_json(cls, data: dict) -> Needle:
+        """Inverse of ``to_json`` (reads recorded results)."""
+        return cls(
+            tip=Point(*map(float, data["tip"])),
+            entry=Point(*map(float, data["entry"])),
+            confidence=float(data["confidence"]),
+            angle_deg=float(data["angle_deg"]),
+            predicted=bool(data.get("predicted", False)),
+        )
+
 
 @dataclass
 class Trajectory:
@@ -210,3 +221,24 @@ class FrameResult:
     trajectory: Trajectory | None
     timings: Timings
     detector: str = ""
+
+    def to_json(self) -> dict:
+        """The per-frame JSON object of ``usguide analyze`` and of recorded ``results.jsonl``."""
+        out: dict = {
+            "frame": self.frame.index,
+            "needle": self.needle.to_json() if self.needle is not None else None,
+        }
+        if self.trajectory is not None:
+            traj = self.trajectory
+            out["trajectory"] = {
+                "end": [round(traj.end.x, 2), round(traj.end.y, 2)],
+                "target": None if traj.target is None else [traj.target.x, traj.target.y],
+                "along_mm": traj.along_mm,
+                "miss_mm": traj.miss_mm,
+            }
+        latency = {name: round(ms, 3) for name, ms in self.timings.stage_ms().items()}
+        total = self.timings.capture_to_result_ms
+        if total is not None:
+            latency["total"] = round(total, 3)
+        out["latency_ms"] = latency
+        return out
