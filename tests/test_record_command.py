@@ -1,0 +1,149 @@
+"""``usguide record`` end to end in a subprocess: a valid session, Ctrl-C, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from usguide.commands.record import parse_procedure
+from usguide.errors import UsguideError
+from usguide.record.reader import SessionReader
+
+W, H, COUNT = 64, 48, 30
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> tuple[Path, list[np.ndarray]]:
+    """A tiny lossless video and its decoded frames."""
+    path = tmp_path_factory.mktemp("clip") / "clip.mkv"
+    writer = cv2.VideoWriter(
+        str(path), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*"FFV1"), 30.0, (W, H)
+    )
+    rng = np.random.default_rng(7)
+    for _ in range(COUNT):
+        writer.write(rng.integers(0, 256, (H, W, 3), dtype=np.uint8))
+    writer.release()
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, image = capture.read()
+        if not ok:
+            break
+        frames.append(image)
+    capture.release()
+    assert len(frames) == COUNT
+    return path, frames
+
+
+def usguide(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "usguide", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        **kwargs,
+    )
+
+
+def test_record_a_video_file_writes_a_valid_session(tmp_path: Path, clip) -> None:
+    path, frames = clip
+    out = tmp_path / "session"
+    done = usguide(
+        "record", "--source", str(path), "--out", str(out), "--frames", "20",
+        "--procedure", "operator=Dr.X", "--procedure", "site=knee", "--mm-per-px", "0.25",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = done.stdout.strip().splitlines()
+    assert len(summary) == 1 and summary[0].startswith("recorded 20 frames (0 dropped")
+    with SessionReader(out) as reader:
+        assert reader.complete and reader.frame_count == 20
+        assert reader.meta["procedure"] == {"operator": "Dr.X", "site": "knee"}
+        assert reader.meta["source"]["kind"] == "video"
+        assert reader.meta["calibration"]["mm_per_px"] == 0.25
+        assert reader.meta["video"]["codec"] == "ffv1"
+        assert np.all(np.diff(reader.t_capture_ns) > 0)
+        for i in range(20):
+            assert np.array_equal(reader.read_next(), frames[i]), i
+
+    again = usguide("record", "--source", str(path), "--out", str(out))
+    assert again.returncode == 2
+    assert again.stderr.strip().splitlines() == [
+        f"usguide: error: {out} exists; choose a new --out or pass --overwrite"
+    ]
+
+
+def test_record_whole_file_as_mjpg_with_overwrite(tmp_path: Path, clip) -> None:
+    path, _ = clip
+    out = tmp_path / "session"
+    out.mkdir()
+    (out / "meta.json").write_text("{}")
+    done = usguide(
+        "record", "--source", str(path), "--out", str(out), "--codec", "mjpg", "--overwrite"
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with SessionReader(out) as reader:
+        assert reader.frame_count == COUNT and reader.meta["video"]["codec"] == "mjpg"
+
+
+def test_ctrl_c_stops_and_keeps_the_session(tmp_path: Path, clip) -> None:
+    path, _ = clip
+    out = tmp_path / "session"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "usguide", "record", "--source", str(path), "--out", str(out),
+         "--realtime", "--loop"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        frames_csv = out / "frames.csv"
+        for _ in range(3000):  # wait until a few frames are on disk (no timing asserted)
+            if frames_csv.exists() and len(frames_csv.read_text().splitlines()) > 5:
+                break
+            time.sleep(0.01)
+        child.send_signal(signal.SIGINT)
+        stdout, stderr = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait()
+    assert child.returncode == 0, stderr
+    assert "stopped by Ctrl-C" in stdout
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["complete"] is True
+    with SessionReader(out) as reader:
+        assert reader.frame_count == meta["frame_count"] >= 5
+        assert f"recorded {reader.frame_count} frames" in stdout
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--procedure", "novalue"], "bad --procedure 'novalue'"),
+        (["--frames", "0"], "--frames must be at least 1"),
+        (["--codec", "mjpg", "--quality", "0"], "quality must be 1..100"),
+    ],
+)
+def test_bad_options_are_one_line_errors(tmp_path: Path, clip, extra, message) -> None:
+    path, _ = clip
+    done = usguide("record", "--source", str(path), "--out", str(tmp_path / "s"), *extra)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]
+
+
+def test_parse_procedure() -> None:
+    assert parse_procedure(["operator=Dr.X", "note=a=b", " site = knee"]) == {
+        "operator": "Dr.X",
+        "note": "a=b",
+        "site": "knee",
+    }
+    with pytest.raises(UsguideError):
+        parse_procedure(["=x"])

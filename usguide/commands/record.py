@@ -1,0 +1,184 @@
+"""``usguide record``: records any source into a session folder (see usguide/record/FORMAT.md).
+
+Ctrl-C stops the recording cleanly: what was captured is written and meta.json is finalised.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from usguide.errors import UsguideError
+from usguide.record.format import CODECS
+from usguide.record.writer import SessionWriter
+from usguide.sources.base import FrameSource
+from usguide.types import Frame, SourceState
+
+_IDLE_SLEEP_S = 0.001  # live source with no new frame yet: poll again shortly
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Registers ``usguide record``."""
+    parser = subparsers.add_parser(
+        "record",
+        help="record a source into a session folder",
+        description="Record frames from any source into a session folder (lossless FFV1 by "
+        "default). Ctrl-C stops and keeps everything recorded so far.",
+    )
+    factory = _factory()
+    if factory is not None:
+        factory.add_source_arguments(parser)
+    if not any("--source" in action.option_strings for action in parser._actions):
+        parser.add_argument(
+            "--source", required=True, metavar="SPEC", help="what to record (file, device, ...)"
+        )
+    parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="new session folder")
+    parser.add_argument("--frames", type=int, metavar="N", help="stop after N frames")
+    parser.add_argument("--seconds", type=float, metavar="S", help="stop after S seconds")
+    parser.add_argument(
+        "--codec",
+        choices=sorted(CODECS),
+        default="ffv1",
+        help="ffv1: lossless (default); mjpg: small",
+    )
+    parser.add_argument(
+        "--quality", type=int, default=90, metavar="Q", help="JPEG quality 1..100 for --codec mjpg"
+    )
+    parser.add_argument(
+        "--procedure",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="free-form field stored in meta.json, e.g. --procedure site=knee (repeatable)",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an earlier session in --out"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Records until --frames, --seconds, the end of the source or Ctrl-C; prints a summary line."""
+    procedure = parse_procedure(args.procedure)
+    if args.frames is not None and args.frames < 1:
+        raise UsguideError(f"--frames must be at least 1, got {args.frames}")
+    if args.seconds is not None and args.seconds <= 0:
+        raise UsguideError(f"--seconds must be positive, got {args.seconds}")
+    source = _open_source(args)
+    writer: SessionWriter | None = None
+    interrupted = False
+    try:
+        with source:
+            try:
+                first = _first_frame(source)
+                writer = SessionWriter(
+                    args.out,
+                    source.info,
+                    first.calibration,
+                    procedure,
+                    codec=args.codec,
+                    quality=args.quality,
+                    overwrite=args.overwrite,
+                )
+                writer.start()
+                _record(source, writer, first, args.frames, args.seconds)
+            except KeyboardInterrupt:
+                interrupted = True
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        raise UsguideError("interrupted before the first frame arrived; nothing was recorded")
+    stop = " (stopped by Ctrl-C)" if interrupted else ""
+    print(
+        f"recorded {writer.written} frames ({writer.dropped} dropped, "
+        f"{writer.refused_time + writer.refused_size} refused) in {writer.duration_s:.1f} s "
+        f"to {args.out}{stop}"
+    )
+    if writer.error is not None:
+        raise writer.error
+    return 0
+
+
+def parse_procedure(items: list[str]) -> dict[str, str]:
+    """Turns ``["operator=Dr.X", "site=knee"]`` into a dict.
+
+    Raises:
+        UsguideError: an item without ``=`` or with an empty key.
+    """
+    fields: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsguideError(f"bad --procedure {item!r}: expected KEY=VALUE, e.g. site=knee")
+        fields[key.strip()] = value.strip()
+    return fields
+
+
+def _record(
+    source: FrameSource,
+    writer: SessionWriter,
+    frame: Frame | None,
+    max_frames: int | None,
+    max_seconds: float | None,
+) -> None:
+    live = source.info.live
+    offered = 0
+    t_start = time.perf_counter_ns()
+    while True:
+        if frame is not None:
+            if not live:
+                # A file can wait for the writer: recording it should lose nothing.
+                while writer.backlog >= writer.queue_size and writer.error is None:
+                    time.sleep(_IDLE_SLEEP_S)
+            writer.write(frame)
+            offered += 1
+            if writer.error is not None:
+                return
+        if max_frames is not None and offered >= max_frames:
+            return
+        if max_seconds is not None and time.perf_counter_ns() - t_start >= max_seconds * 1e9:
+            return
+        frame = source.read()
+        if frame is None:
+            if source.state is SourceState.ENDED:
+                return
+            time.sleep(_IDLE_SLEEP_S)
+
+
+def _first_frame(source: FrameSource) -> Frame:
+    while True:
+        frame = source.read()
+        if frame is not None:
+            return frame
+        if source.state is SourceState.ENDED:
+            raise UsguideError(f"{source.info.name} delivered no frame; nothing to record")
+        time.sleep(_IDLE_SLEEP_S)
+
+
+def _open_source(args: argparse.Namespace) -> FrameSource:
+    factory = _factory()
+    if factory is not None:
+        return factory.source_from_args(args, args.source)
+    # Until usguide.sources.factory exists: video files and recorded sessions only.
+    path = Path(args.source)
+    if path.is_dir():
+        from usguide.record.reader import RecordingSource
+
+        return RecordingSource(path)
+    if path.is_file():
+        from usguide.sources.video import VideoSource
+
+        return VideoSource(path)
+    raise UsguideError(f"cannot open source {args.source!r}: give a video file or a session folder")
+
+
+def _factory():  # noqa: ANN202 - a module or None
+    try:
+        from usguide.sources import factory
+    except ModuleNotFoundError as exc:
+        if exc.name != "usguide.sources.factory":
+            raise
+        return None
+    return factory

@@ -1,0 +1,353 @@
+"""The main window: image with overlay, latency panel, controls, replay bar, banner and shortcuts.
+
+Threading: the pipeline calls ``_on_result`` from its worker thread; it only stores the newest result under a
+lock. A QTimer on the GUI thread paints whatever is newest, so nothing queues behind a slow paint and the
+GUI thread never waits on capture or inference.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from PyQt5 import QtCore, QtGui, QtWidgets
+
+from usguide.errors import UsguideError
+from usguide.gui.controls import ControlsPanel
+from usguide.gui.help_overlay import Banner, HelpOverlay
+from usguide.gui.image_view import ImageView
+from usguide.gui.latency_panel import LatencyPanel
+from usguide.gui.overlay import Overlay, OverlayState
+from usguide.gui.paint_stats import PaintStats
+from usguide.gui.replay_bar import ReplayBar
+from usguide.gui.runtime import Runtime
+from usguide.types import FrameResult, Point
+
+PAINT_INTERVAL_MS = 8
+NUMBERS_INTERVAL_NS = 250_000_000
+LOST_STATES = {"signal_lost": "SIGNAL LOST — reconnecting", "stalled": "NO NEW FRAMES — image frozen"}
+
+
+def state_name(state: object) -> str:
+    """``PipelineState`` (a str enum) or a plain string as its lower-case value."""
+    return str(getattr(state, "value", state) or "ok").lower()
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """Shows the newest ``FrameResult`` of ``runtime``'s pipeline and drives the runtime from the controls."""
+
+    def __init__(self, runtime: Runtime, *, paint_interval_ms: int = PAINT_INTERVAL_MS) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.setWindowTitle("usguide — needle guidance")
+        self.paint_stats = PaintStats()
+        self._lock = threading.Lock()
+        self._newest: FrameResult | None = None
+        self.displayed: FrameResult | None = None
+        self.frozen = False
+        self.target_mode = True
+        self.target: Point | None = None
+        self.overlay_state = OverlayState()
+        self.banner_text = ""
+        self._numbers_at_ns = 0
+        self._build()
+        runtime.subscribe(self._on_result)
+        self._install_shortcuts()
+        self._sync_source_widgets()
+        self.timer = QtCore.QTimer(self)
+        self.timer.setTimerType(QtCore.Qt.PreciseTimer)
+        self.timer.timeout.connect(self.tick)
+        self.timer.start(paint_interval_ms)
+
+    # -- layout --------------------------------------------------------------------------------
+    def _build(self) -> None:
+        central = QtWidgets.QWidget()
+        outer = QtWidgets.QHBoxLayout(central)
+        outer.setContentsMargins(6, 6, 6, 6)
+        left = QtWidgets.QVBoxLayout()
+        self.image_view = ImageView()
+        self.image_view.render_listener = self.paint_stats.add_render
+        self.overlay = Overlay(self.image_view.view, self.image_view)
+        self.banner = Banner(self.image_view)
+        self.help = HelpOverlay(self.image_view)
+        left.addWidget(self.image_view, 1)
+        self.replay_bar = ReplayBar()
+        left.addWidget(self.replay_bar)
+        self.latency = LatencyPanel(self.runtime.budget_ms)
+        self.latency.setFixedHeight(200)
+        left.addWidget(self.latency)
+        outer.addLayout(left, 1)
+        self.controls = ControlsPanel()
+        outer.addWidget(self.controls)
+        self.setCentralWidget(central)
+        self.status = self.statusBar()
+        self.image_view.clicked.connect(self._on_image_click)
+        self.image_view.region_selected.connect(self._on_region_selected)
+        self.overlay.target_moved.connect(lambda x, y: self.set_target(Point(x, y)))
+        self.controls.source_requested.connect(self.open_source)
+        self.controls.select_region.connect(self._on_select_region)
+        self.controls.auto_region.connect(self._on_auto_region)
+        self.controls.calibration_changed.connect(self._on_calibration)
+        self.controls.record_toggled.connect(self.set_recording)
+        self.controls.freeze_toggled.connect(self.set_frozen)
+        self.controls.snapshot.connect(self.snapshot)
+        self.controls.full_capture_toggled.connect(lambda full: self.image_view.set_show_region_only(not full))
+        self.controls.toggles_changed.connect(self._on_toggles)
+        self.replay_bar.play_toggled.connect(lambda playing: self._replay("set_playing", playing))
+        self.replay_bar.step.connect(lambda delta: self._replay("step", delta))
+        self.replay_bar.seek.connect(lambda index: self._replay("seek", index))
+        self.replay_bar.speed_changed.connect(lambda speed: self._replay("set_speed", speed))
+        self.replay_bar.loop_changed.connect(lambda loop: self._replay("set_loop", loop))
+        self.replay_bar.overlay_mode_changed.connect(lambda mode: self._replay("set_overlay_mode", mode))
+        self.resize(1280, 900)
+
+    def _install_shortcuts(self) -> None:
+        bindings = {
+            "Space": self._on_space,
+            "R": lambda: self.controls.record_button.toggle(),
+            "T": self.toggle_target_mode,
+            "F": self.toggle_full_screen,
+            "S": self.snapshot,
+            "Esc": self._on_escape,
+            "?": self.help.toggle,
+            "Shift+?": self.help.toggle,
+            "H": self.help.toggle,
+            "Left": lambda: self._replay("step", -1),
+            "Right": lambda: self._replay("step", 1),
+        }
+        for keys, slot in bindings.items():
+            shortcut = QtWidgets.QShortcut(QtGui.QKeySequence(keys), self)
+            shortcut.setContext(QtCore.Qt.ApplicationShortcut)
+            shortcut.activated.connect(slot)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        QtCore.QTimer.singleShot(0, self._place_floating)
+
+    def _place_floating(self) -> None:
+        self.banner.place()
+        if self.help.isVisible():
+            self.help.place()
+
+    # -- frames (worker thread side) -------------------------------------------------------------
+    def _on_result(self, result: FrameResult) -> None:
+        """Called by the pipeline worker: keep only the newest result; never touches Qt."""
+        with self._lock:
+            self._newest = result
+
+    def take_newest(self) -> FrameResult | None:
+        with self._lock:
+            result, self._newest = self._newest, None
+        return result
+
+    # -- painting (GUI thread) -----------------------------------------------------------------
+    def tick(self) -> None:
+        """Timer slot: paint the newest result if there is one, then update banner and numbers."""
+        start = time.perf_counter_ns()
+        result = self.take_newest()
+        if result is not None and not self.frozen:
+            self.paint(result)
+            self.paint_stats.add_update(time.perf_counter_ns() - start)
+        now = time.perf_counter_ns()
+        self._update_banner(now)
+        if now - self._numbers_at_ns >= NUMBERS_INTERVAL_NS:
+            self._numbers_at_ns = now
+            self._update_numbers(now)
+
+    def paint(self, result: FrameResult) -> None:
+        """Draws one frame with the overlay computed on that same frame."""
+        calibration = result.frame.calibration
+        self.image_view.set_calibration(calibration.roi, calibration.mm_per_px)
+        self.image_view.set_image(result.frame.image)
+        self.overlay_state = self.overlay.update(result, calibration.roi, calibration.mm_per_px)
+        self.displayed = result
+        now = time.perf_counter_ns()
+        result.timings.t_display_ns = now
+        self.runtime.mark_displayed(result)
+        self.latency.add_sample(result.timings.stage_ms(), (now - result.timings.t_capture_ns) / 1e6)
+        replay = self.runtime.replay
+        if replay is not None:
+            info = self.runtime.info
+            fps = info.fps if info is not None else 30.0
+            self.replay_bar.show_position(result.frame.index, replay.frame_count, fps, replay.playing)
+
+    def frame_age_ms(self, now_ns: int | None = None) -> float | None:
+        """Age of the frame on screen: now minus its capture time."""
+        if self.displayed is None:
+            return None
+        now = time.perf_counter_ns() if now_ns is None else now_ns
+        return (now - self.displayed.frame.t_capture_ns) / 1e6
+
+    def stale_after_ms(self) -> float:
+        """A frame on screen older than this is stale: the budget plus one source frame interval."""
+        info = self.runtime.info
+        interval = 1000.0 / info.fps if info is not None and info.fps > 0 else 1000.0 / 30.0
+        return self.runtime.budget_ms + interval
+
+    def _update_banner(self, now_ns: int) -> None:
+        text = ""
+        state = state_name(self.runtime.state)
+        replay = self.runtime.replay
+        deliberate = self.frozen or (replay is not None and not replay.playing) or self.runtime.ended
+        if state in LOST_STATES and not deliberate:
+            text = LOST_STATES[state]
+        elif not deliberate and self.displayed is not None:
+            age = self.frame_age_ms(now_ns)
+            if age is not None and age > self.stale_after_ms():
+                text = f"IMAGE NOT LIVE — frame is {age / 1000:.1f} s old"
+        if text:
+            self.banner.show_message(text)
+        elif self.banner.isVisible():
+            self.banner.hide()
+        self.banner_text = text
+
+    def _update_numbers(self, now_ns: int) -> None:
+        stats = self.runtime.stats
+        paint = self.paint_stats.summary()
+        display = stats.latency.get("capture_to_display") if stats is not None else None
+        self.latency.set_numbers(
+            display_fps=self.paint_stats.display_fps(now_ns),
+            source_fps=stats.capture_fps_window if stats is not None else None,
+            dropped=stats.frames_dropped if stats is not None else None,
+            frame_age_ms=self.frame_age_ms(now_ns),
+            end_to_end_p95_ms=display.window.p95 if display is not None and display.window.count else None,
+            paint_p95_ms=paint.p95_ms if paint.frames > self.paint_stats.warmup else None,
+        )
+        flags = []
+        if self.frozen:
+            flags.append("FROZEN")
+        if self.runtime.recording_path is not None:
+            flags.append(f"● REC {self.runtime.recording_path.name}")
+        flags.append("target mode: click to place" if self.target_mode else "target mode off")
+        message = stats.message if stats is not None and stats.message else ""
+        self.status.showMessage("   ".join(flags + ([message] if message else [])))
+
+    # -- user actions --------------------------------------------------------------------------
+    def set_target(self, point: Point | None) -> None:
+        """Places (or clears, with None) the target and tells the analyzer."""
+        self.target = point
+        self.overlay.set_target(point)
+        self.runtime.set_target(point)
+        if self.displayed is not None:
+            calibration = self.displayed.frame.calibration
+            self.overlay_state = self.overlay.update(self.displayed, calibration.roi, calibration.mm_per_px)
+
+    def _on_image_click(self, x: float, y: float) -> None:
+        if self.target_mode:
+            self.set_target(Point(x, y))
+
+    def toggle_target_mode(self) -> None:
+        self.target_mode = not self.target_mode
+        self._numbers_at_ns = 0
+
+    def _on_escape(self) -> None:
+        if self.help.isVisible():
+            self.help.hide()
+        elif self.isFullScreen():
+            self.showNormal()
+        else:
+            self.set_target(None)
+
+    def toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def _on_space(self) -> None:
+        replay = self.runtime.replay
+        if replay is not None:
+            self._replay("set_playing", not replay.playing)
+        else:
+            self.controls.freeze_button.toggle()
+
+    def set_frozen(self, frozen: bool) -> None:
+        self.frozen = frozen
+        if self.controls.freeze_button.isChecked() != frozen:
+            self.controls.freeze_button.setChecked(frozen)
+        self._numbers_at_ns = 0
+
+    def set_recording(self, on: bool) -> None:
+        try:
+            path = self.runtime.start_recording() if on else self.runtime.stop_recording()
+        except UsguideError as exc:
+            self._error(str(exc))
+            self.controls.record_button.setChecked(False)
+            return
+        self.controls.record_button.setText("■ Stop" if on else "● Record")
+        if path is not None:
+            self.status.showMessage(f"{'recording to' if on else 'saved'} {path}", 4000)
+
+    def snapshot(self, path: str | Path | None = None) -> Path:
+        """Saves the image with its overlay as PNG; returns the file written."""
+        target = Path(path) if path is not None else self.runtime.new_output_path("snapshot", ".png")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not self.image_view.grab().save(str(target), "PNG"):
+            self._error(f"cannot write the snapshot {target} — check the folder is writable")
+        else:
+            self.status.showMessage(f"snapshot saved: {target}", 4000)
+        return target
+
+    def open_source(self, spec: str) -> None:
+        try:
+            self.runtime.open(spec)
+        except UsguideError as exc:
+            self._error(str(exc))
+            return
+        with self._lock:
+            self._newest = None
+        self.displayed = None
+        self._sync_source_widgets()
+
+    def _sync_source_widgets(self) -> None:
+        info = self.runtime.info
+        replay = self.runtime.replay
+        self.replay_bar.setVisible(replay is not None)
+        if replay is not None:
+            self.replay_bar.set_recorded_overlay_available(self.runtime.has_recorded_overlay)
+            self.replay_bar.show_position(replay.position, replay.frame_count, info.fps if info else 30.0, replay.playing)
+        self.controls.source_label.setText(f"{info.name} ({info.kind})" if info is not None else "no source")
+        self.controls.show_calibration(self.runtime.depth_mm, self.runtime.mm_per_px)
+
+    def _replay(self, action: str, value: object) -> None:
+        if self.runtime.replay is None:
+            return
+        getattr(self.runtime, f"replay_{action}")(value)
+        self._numbers_at_ns = 0
+
+    def _on_select_region(self, selecting: bool) -> None:
+        if selecting:
+            self.image_view.begin_region_selection()
+        else:
+            self.image_view.finish_region_selection()
+
+    def _on_region_selected(self, roi: object) -> None:
+        self._apply_calibration(roi=roi)
+
+    def _on_auto_region(self) -> None:
+        try:
+            roi = self.runtime.detect_region()
+        except UsguideError as exc:
+            self._error(str(exc))
+            return
+        self._apply_calibration(roi=roi)
+
+    def _on_calibration(self, depth_mm: object, mm_per_px: object) -> None:
+        self._apply_calibration(depth_mm=depth_mm, mm_per_px=mm_per_px)
+
+    def _apply_calibration(self, **changes: object) -> None:
+        try:
+            self.runtime.set_calibration(**changes)
+        except UsguideError as exc:
+            self._error(str(exc))
+        self.controls.show_calibration(self.runtime.depth_mm, self.runtime.mm_per_px)
+
+    def _on_toggles(self, toggles: object) -> None:
+        self.overlay.toggles = toggles
+        self.overlay.set_target(self.target)
+
+    def _error(self, message: str) -> None:
+        self.status.showMessage(f"error: {message}", 8000)
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt API
+        self.timer.stop()
+        self.runtime.close()
+        super().closeEvent(event)

@@ -1,0 +1,179 @@
+"""Draws one ``FrameResult`` over its own frame: shaft, tip, dashed projected path, angle, confidence,
+target and the tip-to-target readout, with distinct looks for "not detected", "predicted" and low confidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt5 import QtCore, QtWidgets
+
+from usguide.gui import theme
+from usguide.gui.geometry import TargetReadout, path_end, target_readout
+from usguide.types import FrameResult, Point, Roi
+
+
+@dataclass
+class OverlayToggles:
+    """Which overlay parts are drawn (the controls panel flips these)."""
+
+    shaft: bool = True
+    trajectory: bool = True
+    labels: bool = True
+    target: bool = True
+
+
+@dataclass
+class OverlayState:
+    """What the overlay showed for the last painted frame (for tests and the status bar)."""
+
+    status: str = "waiting"  # waiting, detected, predicted, low_confidence, not_detected
+    readout: TargetReadout | None = None
+    on_target: bool = False
+
+
+class Overlay(QtCore.QObject):
+    """Owns the graphics items drawn on the image view and the heads-up text in its corner.
+
+    Signals:
+        target_moved(float, float): the target was dragged to a new position (full-frame pixels).
+    """
+
+    target_moved = QtCore.pyqtSignal(float, float)
+
+    def __init__(self, view: pg.ViewBox, hud_parent: QtWidgets.QWidget) -> None:
+        super().__init__(hud_parent)
+        self.toggles = OverlayToggles()
+        self.state = OverlayState()
+        self.shaft = pg.PlotCurveItem()
+        self.trajectory = pg.PlotCurveItem()
+        self.tip = pg.ScatterPlotItem(size=18, symbol="o", pxMode=True)
+        self.label = pg.TextItem(color=theme.TEXT, anchor=(0.0, 1.2), fill=pg.mkBrush(16, 18, 20, 170))
+        self.label.setFont(theme.font(theme.BASE_POINT_SIZE + 2, bold=True))
+        self.target = pg.TargetItem(size=26, symbol="crosshair", movable=True, pen=theme.pen(theme.TARGET, 3))
+        self.target.hide()
+        self.target.sigPositionChanged.connect(self._on_target_dragged)
+        for z_value, item in enumerate((self.trajectory, self.shaft, self.tip, self.label, self.target)):
+            item.setZValue(10 + z_value)
+            view.addItem(item)
+        self.hud = QtWidgets.QLabel(hud_parent)
+        self.hud.setAttribute(QtCore.Qt.WA_TransparentForMouseEvents)
+        self.hud.setStyleSheet(
+            f"background-color: rgba(16,18,20,190); color: {theme.TEXT}; padding: 6px 10px;"
+            f" border-radius: 6px; font-size: {theme.HUD_POINT_SIZE}pt; font-weight: bold;"
+        )
+        self.hud.move(10, 10)
+        self._target_point: Point | None = None
+        self._setting_target = False
+
+    # -- target --------------------------------------------------------------------------------
+    def set_target(self, point: Point | None) -> None:
+        self._target_point = point
+        if point is None:
+            self.target.hide()
+            return
+        self._setting_target = True
+        self.target.setPos(point.x, point.y)
+        self._setting_target = False
+        self.target.setVisible(self.toggles.target)
+
+    def _on_target_dragged(self) -> None:
+        if self._setting_target:
+            return
+        pos = self.target.pos()
+        self._target_point = Point(float(pos.x()), float(pos.y()))
+        self.target_moved.emit(float(pos.x()), float(pos.y()))
+
+    # -- painting ------------------------------------------------------------------------------
+    def update(self, result: FrameResult, roi: Roi | None, mm_per_px: float | None) -> OverlayState:
+        """Redraws every item for ``result`` (GUI thread only)."""
+        needle = result.needle
+        region = roi or Roi(0, 0, result.frame.width, result.frame.height)
+        state = OverlayState()
+        if needle is None:
+            state.status = "not_detected"
+        elif needle.predicted:
+            state.status = "predicted"
+        elif needle.confidence < theme.LOW_CONFIDENCE:
+            state.status = "low_confidence"
+        else:
+            state.status = "detected"
+        if needle is not None and self._target_point is not None and state.status != "low_confidence":
+            state.readout = target_readout(needle, self._target_point, mm_per_px)
+            state.on_target = state.readout is not None and state.readout.on_target(theme.ON_TARGET_MM)
+        self.state = state
+        self._draw_needle(result, state, region)
+        self._draw_target(state)
+        self._draw_hud(result, state)
+        return state
+
+    def _draw_needle(self, result: FrameResult, state: OverlayState, region: Roi) -> None:
+        needle = result.needle
+        if needle is None:
+            for item in (self.shaft, self.trajectory, self.tip, self.label):
+                item.hide()
+            return
+        coasting = state.status == "predicted"
+        colour = theme.PREDICTED if coasting else theme.SHAFT
+        self.shaft.setData(np.array([needle.entry.x, needle.tip.x]), np.array([needle.entry.y, needle.tip.y]))
+        self.shaft.setPen(theme.pen(colour, 5, dashed=coasting))
+        self.shaft.setVisible(self.toggles.shaft)
+        tip_colour = theme.PREDICTED if coasting else theme.TIP
+        self.tip.setData(
+            [needle.tip.x],
+            [needle.tip.y],
+            brush=pg.mkBrush(tip_colour),
+            pen=pg.mkPen("#000000", width=1.5),
+        )
+        self.tip.setVisible(self.toggles.shaft)
+        end = result.trajectory.end if result.trajectory is not None else path_end(needle, region)
+        show_path = self.toggles.trajectory and end is not None and state.status != "low_confidence"
+        if show_path:
+            path_colour = theme.ON_TARGET if state.on_target else theme.PREDICTED if coasting else theme.TRAJECTORY
+            self.trajectory.setData(np.array([needle.tip.x, end.x]), np.array([needle.tip.y, end.y]))
+            self.trajectory.setPen(theme.pen(path_colour, 3, dashed=True))
+        self.trajectory.setVisible(show_path)
+        self.label.setText(f"{needle.angle_deg:.0f}°  {needle.confidence * 100:.0f}%")
+        self.label.setColor(theme.PREDICTED if coasting else theme.TEXT)
+        self.label.setPos(needle.tip.x, needle.tip.y)
+        self.label.setVisible(self.toggles.labels)
+
+    def _draw_target(self, state: OverlayState) -> None:
+        if self._target_point is None:
+            self.target.hide()
+            return
+        colour = theme.ON_TARGET if state.on_target else theme.TARGET
+        self.target.setPen(theme.pen(colour, 3))
+        self.target.setVisible(self.toggles.target)
+
+    def _draw_hud(self, result: FrameResult, state: OverlayState) -> None:
+        lines = []
+        needle = result.needle
+        if state.status == "not_detected":
+            lines.append(f"<span style='color:{theme.TRAJECTORY}'>NEEDLE NOT DETECTED</span>")
+        elif state.status == "predicted":
+            lines.append(f"<span style='color:{theme.PREDICTED}'>PREDICTED (tracking lost)</span>")
+        elif state.status == "low_confidence":
+            lines.append(
+                f"<span style='color:{theme.TRAJECTORY}'>LOW CONFIDENCE {needle.confidence * 100:.0f}%</span>"
+            )
+        else:
+            lines.append(
+                f"<span style='color:{theme.SHAFT}'>Needle {needle.angle_deg:.0f}°</span>"
+                f"<span style='color:{theme.MUTED}'>  conf {needle.confidence * 100:.0f}%</span>"
+            )
+        readout = state.readout
+        if readout is not None and self.toggles.target:
+            colour = theme.ON_TARGET if state.on_target else theme.TARGET
+            if readout.along_mm is not None and readout.miss_mm is not None:
+                text = f"Target {readout.along_mm:.1f} mm · miss {readout.miss_mm:.1f} mm"
+            else:
+                text = f"Target {readout.along_px:.0f} px · miss {readout.miss_px:.0f} px (no scale)"
+            if state.on_target:
+                text += " · ON PATH"
+            lines.append(f"<span style='color:{colour}'>{text}</span>")
+        self.hud.setText("<br>".join(lines))
+        self.hud.adjustSize()
+        self.hud.show()

@@ -1,0 +1,73 @@
+"""GUI-thread cost per painted frame and display rate, measured with ``perf_counter_ns``.
+
+A painted frame costs its update (setting image and overlay items) plus the render passes of the image
+view that follow it; both are added up here so the benchmark sees what the GUI thread really spends.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+WINDOW = 600
+
+
+@dataclass(frozen=True)
+class PaintSummary:
+    """GUI-thread ms per painted frame (p50/p95/p99/max) and painted frames per second."""
+
+    frames: int
+    display_fps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+
+    def to_json(self) -> dict:
+        return {k: round(v, 3) if isinstance(v, float) else v for k, v in self.__dict__.items()}
+
+
+class PaintStats:
+    """Collects per-frame GUI-thread time; ``warmup`` first frames are excluded from the percentiles."""
+
+    def __init__(self, warmup: int = 10) -> None:
+        self.warmup = warmup
+        self.frames = 0
+        self._costs_ns: deque[int] = deque(maxlen=WINDOW)
+        self._times_ns: deque[int] = deque(maxlen=WINDOW)
+        self._pending_ns: int | None = None
+
+    def add_update(self, cost_ns: int, now_ns: int | None = None) -> None:
+        """One frame was painted (items updated); its render passes follow via ``add_render``."""
+        self._flush()
+        self.frames += 1
+        self._times_ns.append(time.perf_counter_ns() if now_ns is None else now_ns)
+        self._pending_ns = cost_ns if self.frames > self.warmup else None
+
+    def add_render(self, cost_ns: int) -> None:
+        if self._pending_ns is not None:
+            self._pending_ns += cost_ns
+
+    def _flush(self) -> None:
+        if self._pending_ns is not None:
+            self._costs_ns.append(self._pending_ns)
+            self._pending_ns = None
+
+    def display_fps(self, now_ns: int | None = None) -> float:
+        """Painted frames per second over the last two seconds."""
+        now = time.perf_counter_ns() if now_ns is None else now_ns
+        recent = [t for t in self._times_ns if now - t <= 2_000_000_000]
+        if len(recent) < 2:
+            return 0.0
+        return (len(recent) - 1) / ((recent[-1] - recent[0]) / 1e9) if recent[-1] > recent[0] else 0.0
+
+    def summary(self) -> PaintSummary:
+        self._flush()
+        costs = np.asarray(self._costs_ns, dtype=np.float64) / 1e6
+        if costs.size == 0:
+            return PaintSummary(self.frames, self.display_fps(), 0.0, 0.0, 0.0, 0.0)
+        p50, p95, p99 = np.percentile(costs, [50, 95, 99])
+        return PaintSummary(self.frames, self.display_fps(), float(p50), float(p95), float(p99), float(costs.max()))

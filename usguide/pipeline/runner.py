@@ -1,0 +1,416 @@
+"""The real-time pipeline: a capture thread and a processing worker joined by newest-frame slots.
+
+capture thread: ``source.read()`` -> newest-frame slot (+ every frame to the recorder)
+worker thread:  newest frame -> ``analyzer.process`` -> result slot -> subscribers' callbacks
+Nothing queues: under overload frames are overwritten in the slot and counted, so latency cannot grow.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from usguide.pipeline.budget import BudgetMonitor, BudgetPolicy, PipelineState
+from usguide.pipeline.feed import RecorderFeed
+from usguide.pipeline.slots import LatestSlot
+from usguide.pipeline.stats import PipelineStats, StatsCollector
+from usguide.sources.base import FrameSource
+from usguide.types import Frame, FrameResult, SourceState, Timings
+
+log = logging.getLogger(__name__)
+
+DISPLAY_MODES = ("paired", "lowest-latency")
+_POLL_S = 0.05  # worker wake-up period to check stop and stalls
+_IDLE_READ_S = 0.001  # pause after a live source had no new frame
+_ENDED_READ_S = 0.02  # pause while a file source has ended
+
+
+@dataclass
+class LiveFrameResult(FrameResult):
+    """``display_mode="lowest-latency"``: the newest captured frame shown at once with the last overlay.
+
+    ``needle``/``trajectory`` were computed on frame ``overlay_frame_index`` (an older frame), captured
+    ``overlay_age_ms`` before this frame was handed out; both None before the first result.
+    """
+
+    overlay_frame_index: int | None = None
+    overlay_age_ms: float | None = None
+
+
+class Pipeline:
+    """Runs a source through an analyzer on two daemon threads and hands results to subscribers.
+
+    The pipeline owns the source from ``start()`` to ``stop()``: it opens it (unless ``open_source`` is
+    False) and always closes it. The analyzer and recorder stay the caller's to close.
+
+    Args:
+        source: where frames come from.
+        analyzer: ``process(frame) -> FrameResult`` (``FrameAnalyzer``, ``RecordedAnalyzer``); None for
+            pure capture and display (results carry needle None).
+        budget_ms: capture-to-result budget watched by the ``BudgetMonitor``.
+        recorder: ``write(frame, result_json) -> bool``; gets every captured frame it can write.
+        display_mode: ``"paired"`` (subscribers get each result, frame and overlay from the same frame) or
+            ``"lowest-latency"`` (subscribers get every captured frame at once as a ``LiveFrameResult``
+            with the last overlay, called from the capture thread).
+        warmup_frames: first frames left out of the statistics.
+        budget_policy: thresholds of the budget monitor.
+        open_source: open the source in ``start()``/``set_source()``.
+    """
+
+    def __init__(
+        self,
+        source: FrameSource,
+        analyzer: Any | None = None,
+        *,
+        budget_ms: float = 50.0,
+        recorder: Any | None = None,
+        display_mode: str = "paired",
+        warmup_frames: int = 10,
+        budget_policy: BudgetPolicy | None = None,
+        stats_window: int = 300,
+        open_source: bool = True,
+    ) -> None:
+        if display_mode not in DISPLAY_MODES:
+            raise ValueError(f"display_mode must be one of {DISPLAY_MODES}, not {display_mode!r}")
+        self._source = source
+        self._analyzer = analyzer
+        self.display_mode = display_mode
+        self._open_source = open_source
+        self._stats = StatsCollector(warmup_frames=warmup_frames, window=stats_window)
+        self._budget = BudgetMonitor(
+            budget_ms, detector=getattr(analyzer, "detector", None), policy=budget_policy
+        )
+        self._feed = self._make_feed(recorder)
+        self._frames: LatestSlot[tuple[int, Frame]] = LatestSlot()
+        self._results: LatestSlot[FrameResult] = LatestSlot()
+        self._subscribers: tuple[Callable[[FrameResult], None], ...] = ()
+        self._result_subscribers: tuple[Callable[[FrameResult], None], ...] = ()
+        self._lock = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._ended = threading.Event()
+        self._stop = threading.Event()
+        self._capture_stop = threading.Event()
+        self._capture_thread: threading.Thread | None = None
+        self._worker_thread: threading.Thread | None = None
+        self._generation = 0
+        self._last_result: FrameResult | None = None
+        self._running = False
+        self.errors = 0
+        self.last_error: str | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Opens the source and starts both threads. Raises UsguideError when the source cannot open."""
+        if self._running:
+            return
+        if self._open_source:
+            self._source.open()
+        self._stop.clear()
+        self._frames.reopen()
+        self._running = True
+        self._worker_thread = threading.Thread(
+            target=self._worker_loop, name="usguide-worker", daemon=True
+        )
+        self._worker_thread.start()
+        self._start_capture()
+
+    def stop(self, timeout_s: float = 2.0) -> bool:
+        """Stops both threads and closes the source, within about ``timeout_s`` even if ``read()`` hangs.
+
+        Returns:
+            True when every thread ended; False when one is still stuck (a daemon thread, left behind).
+        """
+        deadline = time.monotonic() + timeout_s
+        self._stop.set()
+        self._frames.close()
+        worker = self._worker_thread
+        capture = self._stop_capture(deadline)
+        if worker is not None:
+            worker.join(max(0.0, deadline - time.monotonic()))
+        if self._feed is not None:
+            self._feed.flush_all()
+        self._running = False
+        alive = [t for t in (worker, capture) if t is not None and t.is_alive()]
+        if alive:
+            log.warning("pipeline threads still running after stop: %s", [t.name for t in alive])
+        return not alive
+
+    def set_source(self, source: FrameSource, timeout_s: float = 2.0) -> None:
+        """Switches to another source: opens it first (on failure the old one keeps running), then stops
+        the capture thread, closes the old source, resets statistics, budget and tracking, and resumes."""
+        if not self._running:
+            self._source = source
+            return
+        if self._open_source:
+            source.open()
+        self._stop_capture(time.monotonic() + timeout_s)
+        with self._lock:
+            self._generation += 1
+        self._frames.clear()
+        if self._feed is not None:
+            self._feed.flush_all()
+        self._source = source
+        self._last_result = None
+        self._ended.clear()
+        self._stats.reset()
+        self._budget.reset()
+        reset = getattr(self._analyzer, "reset", None)
+        if callable(reset):
+            reset()
+        self._start_capture()
+
+    def set_analyzer(self, analyzer: Any | None) -> None:
+        """Uses another analyzer from the next frame on (e.g. recorded overlays vs re-computed)."""
+        self._analyzer = analyzer
+        self._budget.set_detector(getattr(analyzer, "detector", None))
+        if self._feed is not None:
+            self._feed.await_results = analyzer is not None
+
+    def set_recorder(self, recorder: Any | None) -> None:
+        """Starts (or with None stops) handing frames to a recorder; the caller starts and closes it."""
+        old = self._feed
+        self._feed = self._make_feed(recorder)
+        if old is not None:
+            old.flush_all()
+
+    # -- consumers ----------------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[FrameResult], None]) -> Callable[[], None]:
+        """Registers a display consumer (see ``display_mode``); returns a function that unsubscribes."""
+        with self._lock:
+            self._subscribers = (*self._subscribers, callback)
+        return lambda: self._unsubscribe("_subscribers", callback)
+
+    def subscribe_results(self, callback: Callable[[FrameResult], None]) -> Callable[[], None]:
+        """Registers a consumer of every paired result (any display mode), called from the worker."""
+        with self._lock:
+            self._result_subscribers = (*self._result_subscribers, callback)
+        return lambda: self._unsubscribe("_result_subscribers", callback)
+
+    def poll_result(self, timeout: float | None = 0.0) -> FrameResult | None:
+        """Takes the newest result not yet polled (for consumers that poll instead of subscribing)."""
+        return self._results.get(timeout) if timeout else self._results.get_nowait()
+
+    def mark_displayed(self, result: FrameResult) -> None:
+        """Called by the display once ``result`` is on screen: stamps it and feeds the display latency."""
+        result.timings.t_display_ns = time.perf_counter_ns()
+        self._stats.record_display(result.timings)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Waits until the worker has nothing to do (no frame waiting, none in process)."""
+        return self._idle.wait(timeout)
+
+    # -- state --------------------------------------------------------------------------------
+    @property
+    def source(self) -> FrameSource:
+        return self._source
+
+    @property
+    def analyzer(self) -> Any | None:
+        return self._analyzer
+
+    @property
+    def budget(self) -> BudgetMonitor:
+        return self._budget
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def source_ended(self) -> bool:
+        """True while the source reports ENDED (a file played to its end without loop)."""
+        return self._ended.is_set()
+
+    @property
+    def state(self) -> PipelineState:
+        if self._running:
+            self._tick()
+        return self._budget.state
+
+    @property
+    def frames_dropped(self) -> int:
+        return self._stats.frames_dropped
+
+    @property
+    def stats(self) -> PipelineStats:
+        """A snapshot of counters, latencies and the budget state."""
+        snapshot = self._stats.snapshot()
+        snapshot.state = self.state.value
+        snapshot.message = self._budget.message
+        snapshot.input_scale = self._budget.input_scale
+        snapshot.frames_over_budget = self._budget.frames_over
+        snapshot.budget_ms = self._budget.budget_ms
+        return snapshot
+
+    @property
+    def last_result(self) -> FrameResult | None:
+        return self._last_result
+
+    # -- threads ------------------------------------------------------------------------------
+    def _start_capture(self) -> None:
+        self._capture_stop = threading.Event()
+        self._capture_thread = threading.Thread(
+            target=self._capture_loop,
+            args=(self._source, self._capture_stop, self._generation),
+            name="usguide-capture",
+            daemon=True,
+        )
+        self._capture_thread.start()
+
+    def _stop_capture(self, deadline: float) -> threading.Thread | None:
+        """Stops the capture thread and closes its source without waiting past ``deadline``."""
+        thread, source = self._capture_thread, self._source
+        self._capture_stop.set()
+        if thread is None:
+            return None
+        # A read() stuck on a device is usually released by close(): give it a short grace first.
+        thread.join(max(0.0, min(0.5, deadline - time.monotonic())))
+        if not thread.is_alive():
+            _close_quietly(source)
+        else:
+            closer = threading.Thread(
+                target=_close_quietly, args=(source,), name="usguide-close", daemon=True
+            )
+            closer.start()
+            closer.join(max(0.0, deadline - time.monotonic()))
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return thread
+
+    def _capture_loop(self, source: FrameSource, stop: threading.Event, generation: int) -> None:
+        while not stop.is_set():
+            try:
+                frame = source.read()
+            except Exception as exc:  # a failing device must not kill the thread; state shows it
+                self._note_error(f"source read failed: {exc}")
+                stop.wait(_POLL_S)
+                continue
+            if stop.is_set():
+                break
+            if frame is None:
+                ended = _source_state(source) is SourceState.ENDED
+                if ended:
+                    self._ended.set()
+                stop.wait(_ENDED_READ_S if ended else _IDLE_READ_S)
+                continue
+            self._ended.clear()
+            self._stats.record_capture(frame.t_capture_ns)
+            feed = self._feed
+            if feed is not None:
+                feed.captured(frame)
+            with self._lock:
+                replaced = self._frames.put((generation, frame))
+                self._idle.clear()
+            if replaced is not None:
+                self._stats.record_drop()
+                if feed is not None:
+                    feed.resolved(replaced[1], None)
+            if self.display_mode == "lowest-latency":
+                self._emit(self._subscribers, self._live_result(frame))
+
+    def _worker_loop(self) -> None:
+        while not self._stop.is_set():
+            item = self._frames.get(timeout=_POLL_S)
+            if item is None:
+                self._tick()
+                continue
+            generation, frame = item
+            result = self._process(frame)
+            if generation == self._generation:  # a frame of a replaced source is not shown
+                self._deliver(frame, result)
+            with self._lock:
+                if self._frames.empty:
+                    self._idle.set()
+        self._idle.set()
+
+    def _process(self, frame: Frame) -> FrameResult:
+        analyzer = self._analyzer
+        result = None
+        if analyzer is not None:
+            try:
+                result = analyzer.process(frame)
+            except Exception as exc:  # one bad frame must not stop guidance
+                self._note_error(f"analysis failed on frame {frame.index}: {exc}")
+        if result is None:
+            result = FrameResult(frame, None, None, Timings(t_capture_ns=frame.t_capture_ns))
+        if result.timings.t_result_ns is None:
+            result.timings.t_result_ns = time.perf_counter_ns()
+        return result
+
+    def _deliver(self, frame: Frame, result: FrameResult) -> None:
+        if self._stats.record_result(result.timings):
+            self._budget.observe(result.timings.capture_to_result_ms or 0.0, result.timings.t_result_ns)
+        else:
+            self._budget.heartbeat(result.timings.t_result_ns)
+        feed = self._feed
+        if feed is not None:
+            feed.resolved(frame, result.to_json() if self._analyzer is not None else None)
+        self._last_result = result
+        self._results.put(result)
+        self._emit(self._result_subscribers, result)
+        if self.display_mode == "paired":
+            self._emit(self._subscribers, result)
+
+    def _live_result(self, frame: Frame) -> LiveFrameResult:
+        last = self._last_result
+        now = time.perf_counter_ns()
+        return LiveFrameResult(
+            frame=frame,
+            needle=None if last is None else last.needle,
+            trajectory=None if last is None else last.trajectory,
+            timings=Timings(t_capture_ns=frame.t_capture_ns, t_result_ns=now),
+            detector="" if last is None else last.detector,
+            overlay_frame_index=None if last is None else last.frame.index,
+            overlay_age_ms=None if last is None else (now - last.frame.t_capture_ns) / 1e6,
+        )
+
+    def _emit(self, callbacks: tuple[Callable[[FrameResult], None], ...], result: FrameResult) -> None:
+        for callback in callbacks:
+            try:
+                callback(result)
+            except Exception as exc:  # a broken consumer must not stop the pipeline
+                self._note_error(f"subscriber {callback!r} failed: {exc}")
+
+    def _tick(self) -> None:
+        source = self._source
+        state = _source_state(source)
+        expecting = (
+            self._running
+            and state is SourceState.CONNECTED
+            and not self._ended.is_set()
+            and bool(getattr(source, "delivering", True))
+        )
+        self._budget.tick(time.perf_counter_ns(), state, expecting)
+
+    def _note_error(self, message: str) -> None:
+        self.errors += 1
+        if message != self.last_error:
+            log.warning("%s", message)
+        self.last_error = message
+
+    def _make_feed(self, recorder: Any | None) -> RecorderFeed | None:
+        if recorder is None:
+            return None
+        return RecorderFeed(recorder, await_results=self._analyzer is not None)
+
+    def _unsubscribe(self, attribute: str, callback: Callable[[FrameResult], None]) -> None:
+        with self._lock:
+            setattr(self, attribute, tuple(cb for cb in getattr(self, attribute) if cb is not callback))
+
+
+def _source_state(source: FrameSource) -> SourceState:
+    try:
+        return source.state
+    except Exception:
+        return SourceState.CONNECTED
+
+
+def _close_quietly(source: FrameSource) -> None:
+    try:
+        source.close()
+    except Exception:
+        log.exception("closing the source failed")

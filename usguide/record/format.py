@@ -1,0 +1,65 @@
+"""Session folder layout shared by the writer and the reader: file names, columns, versions, codecs.
+
+The format itself is described for humans in ``FORMAT.md`` next to this module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FORMAT_VERSION = 1
+META_FILE = "meta.json"
+FRAMES_FILE = "frames.csv"
+RESULTS_FILE = "results.jsonl"
+FRAMES_COLUMNS = ("index", "source_index", "t_capture_ns", "source_ms")
+
+
+@dataclass(frozen=True)
+class Codec:
+    """How one ``--codec`` choice is written with ``cv2.VideoWriter``."""
+
+    name: str
+    fourcc: str
+    file_name: str
+    lossless: bool
+    grey_native: bool  # False: grey frames are stored as BGR (B=G=R) and converted back on read
+
+
+CODECS: dict[str, Codec] = {
+    # FFV1 in Matroska is intra-only and lossless for bgr0 and gray (checked bit-exact in tests).
+    "ffv1": Codec("ffv1", "FFV1", "video.mkv", lossless=True, grey_native=True),
+    # OpenCV's built-in MJPEG writer is the only one honouring a quality setting; it writes AVI
+    # and garbles single-channel input, so grey goes in as BGR.
+    "mjpg": Codec("mjpg", "MJPG", "video.avi", lossless=False, grey_native=False),
+}
+
+# Every file a session may contain: ``--overwrite`` removes these and nothing else.
+SESSION_FILES = (META_FILE, FRAMES_FILE, RESULTS_FILE) + tuple(c.file_name for c in CODECS.values())
+
+
+def json_default(value: Any) -> Any:
+    """``json.dumps`` fallback: numpy scalars and arrays become plain numbers and lists."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    return repr(value)
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Writes ``data`` to ``path`` through a temporary file so a crash never leaves half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, default=json_default)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,382 @@
+"""Reads a session folder (also one cut off by a crash) and replays it as a ``FrameSource``.
+
+A session holds ``min(decodable video frames, complete timestamp rows)`` frames; meta.json's
+``frame_count`` is a hint only.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from usguide.errors import UsguideError
+from usguide.record.format import (
+    FORMAT_VERSION,
+    FRAMES_COLUMNS,
+    FRAMES_FILE,
+    META_FILE,
+    RESULTS_FILE,
+)
+from usguide.sources.base import FrameSource
+from usguide.types import Calibration, Frame, Roi, SourceInfo, SourceState
+
+_GRAB_FORWARD_MAX = 30  # forward jumps up to this many frames decode through instead of seeking
+
+
+class SessionReader:
+    """Random and sequential access to a recorded session's frames, timestamps and results.
+
+    Attributes:
+        path: the session folder.
+        meta: meta.json as a dict.
+        frame_count: usable frames (complete timestamp rows that also decode).
+        source_index, t_capture_ns (int64, ``time.perf_counter_ns()`` at capture), source_ms
+            (float64): per-frame arrays of length ``frame_count``.
+        results: recorded per-frame results by frame index (frames without a result are absent).
+
+    Raises:
+        UsguideError: not a folder, no or invalid meta.json, unknown format version, corrupt video.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise UsguideError(
+                f"{self.path} is not a session folder; give a folder made by usguide record"
+            )
+        self.meta = _read_meta(self.path)
+        video = self.meta.get("video") or {}
+        self._grey = video.get("pixel_format") == "gray"
+        self._video_path = self.path / str(video.get("file") or "video.mkv")
+        index, source_index, t_ns, source_ms = _read_frames_csv(self.path / FRAMES_FILE)
+        self._cap: cv2.VideoCapture | None = None
+        self._next = 0  # index of the frame the capture decodes next
+        rows = len(t_ns)
+        decodable = self._count_decodable(rows) if rows else 0
+        self.frame_count = min(rows, decodable)
+        self.index = index[: self.frame_count]
+        self.source_index = source_index[: self.frame_count]
+        self.t_capture_ns = t_ns[: self.frame_count]
+        self.source_ms = source_ms[: self.frame_count]
+        self.results: dict[int, Any] = _read_results(self.path / RESULTS_FILE, self.frame_count)
+
+    # ------------------------------------------------------------------------------------- meta
+    @property
+    def complete(self) -> bool:
+        """True when the writer closed the session normally (False after a crash)."""
+        return bool(self.meta.get("complete"))
+
+    @property
+    def calibration(self) -> Calibration:
+        cal = self.meta.get("calibration") or {}
+        roi = cal.get("roi")
+        return Calibration(
+            mm_per_px=cal.get("mm_per_px"), roi=Roi(*(int(v) for v in roi)) if roi else None
+        )
+
+    @property
+    def fps(self) -> float:
+        video = self.meta.get("video") or {}
+        return float(video.get("fps") or (self.meta.get("source") or {}).get("fps") or 30.0)
+
+    @property
+    def width(self) -> int:
+        return int((self.meta.get("video") or {}).get("width") or 0)
+
+    @property
+    def height(self) -> int:
+        return int((self.meta.get("video") or {}).get("height") or 0)
+
+    def result(self, index: int) -> Any:
+        """The recorded result of frame ``index``, or None."""
+        return self.results.get(index)
+
+    # ----------------------------------------------------------------------------------- frames
+    def frame(self, index: int) -> np.ndarray:
+        """The image of frame ``index`` (random access): HxW uint8 grey or HxWx3 BGR."""
+        self.seek(index)
+        return self.read_next()
+
+    def seek(self, index: int) -> None:
+        """Positions the decoder so ``read_next()`` returns frame ``index`` exactly."""
+        if not 0 <= index < self.frame_count:
+            raise UsguideError(
+                f"frame {index} is outside the session (0..{self.frame_count - 1}) in {self.path}"
+            )
+        if index == self._next:
+            return
+        if self._next < index <= self._next + _GRAB_FORWARD_MAX:
+            self._grab(index - self._next)
+        elif self.complete:
+            # FFV1 and MJPEG are intra-only with constant-rate timestamps: position seeks are exact.
+            cap = self._capture()
+            cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+            self._next = index
+        else:
+            # A crashed file has no index (cues): decode forward from the start.
+            self._reopen()
+            if self._grab(index) != index:
+                raise UsguideError(f"cannot decode up to frame {index} of {self._video_path}")
+
+    def read_next(self) -> np.ndarray:
+        """Decodes the next frame in sequence."""
+        if self._next >= self.frame_count:
+            raise UsguideError(f"read past the end of the session ({self.frame_count} frames)")
+        ok, image = self._capture().read()
+        if not ok or image is None:
+            raise UsguideError(
+                f"cannot decode frame {self._next} of {self._video_path}: corrupt video"
+            )
+        self._next += 1
+        if self._grey and image.ndim == 3:
+            image = np.ascontiguousarray(image[:, :, 0])  # stored B=G=R (or gray decoded as BGR)
+        return image
+
+    def close(self) -> None:
+        """Releases the video. Idempotent."""
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+    def __enter__(self) -> SessionReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -------------------------------------------------------------------------------- internals
+    def _capture(self) -> cv2.VideoCapture:
+        if self._cap is None:
+            self._reopen()
+        assert self._cap is not None
+        return self._cap
+
+    def _reopen(self) -> None:
+        self.close()
+        if not self._video_path.is_file():
+            raise UsguideError(f"{self._video_path} is missing; the session is incomplete")
+        cap = cv2.VideoCapture(str(self._video_path), cv2.CAP_FFMPEG)
+        if not cap.isOpened():
+            raise UsguideError(f"cannot open {self._video_path}: corrupt or unsupported video")
+        self._cap = cap
+        self._next = 0
+
+    def _grab(self, count: int) -> int:
+        cap = self._capture()
+        done = 0
+        for _ in range(count):
+            if not cap.grab():
+                break
+            done += 1
+        self._next += done
+        return done
+
+    def _count_decodable(self, rows: int) -> int:
+        """Frames the video really holds, up to ``rows``; cheap for complete sessions."""
+        if self.complete and self.meta.get("frame_count") == rows:
+            try:
+                self._seek_position(rows - 1)
+                ok = self._capture().grab()
+            except UsguideError:
+                ok = False
+            if ok:
+                self._reopen()
+                return rows
+        self._reopen()
+        count = self._grab(rows)
+        if count == 0:
+            raise UsguideError(f"{self._video_path} holds no decodable frame: corrupt video")
+        self._reopen()
+        return count
+
+    def _seek_position(self, index: int) -> None:
+        """Seeks by position without range checks (used while counting frames)."""
+        cap = self._capture()
+        cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+        self._next = index
+
+
+class RecordingSource(FrameSource):
+    """Replays a session as a ``FrameSource``: exact ``seek``, optional real-time pacing, looping.
+
+    Frames carry the session position as ``index``, the time they were read now as ``t_capture_ns``
+    (for latency) and the recorded source timestamp as ``source_ms``; the recorded capture times
+    are in ``reader.t_capture_ns``. ``results_for(index)`` gives the recorded detector output.
+    """
+
+    def __init__(self, path: str | Path, realtime: bool = False, loop: bool = False) -> None:
+        self.path = Path(path)
+        self.realtime = realtime
+        self.loop = loop
+        self.reader: SessionReader | None = None
+        self._info: SourceInfo | None = None
+        self._pos = 0
+        self._ended = False
+        self._anchor: tuple[int, int] | None = None  # (perf_counter_ns now, recorded ns) at start
+
+    @property
+    def info(self) -> SourceInfo:
+        if self._info is None:
+            raise UsguideError("recording source is not open; call open() first")
+        return self._info
+
+    def open(self) -> None:
+        if self.reader is not None:
+            return
+        reader = SessionReader(self.path)
+        if reader.frame_count == 0:
+            reader.close()
+            raise UsguideError(f"session {self.path} holds no frames; record a new one")
+        self.reader = reader
+        self._info = SourceInfo(
+            name=self.path.name,
+            kind="recording",
+            width=reader.width,
+            height=reader.height,
+            fps=reader.fps,
+            live=False,
+            frame_count=reader.frame_count,
+        )
+        self._pos = 0
+        self._ended = False
+        self._anchor = None
+
+    def read(self) -> Frame | None:
+        reader = self._require_open()
+        if self._pos >= reader.frame_count:
+            if not self.loop:
+                self._ended = True
+                return None
+            self.seek(0)
+        reader.seek(self._pos)
+        if self.realtime:
+            self._pace(int(reader.t_capture_ns[self._pos]))
+        image = reader.read_next()
+        frame = Frame(
+            image=image,
+            index=self._pos,
+            t_capture_ns=time.perf_counter_ns(),
+            source_ms=float(reader.source_ms[self._pos]),
+            calibration=reader.calibration,
+        )
+        self._pos += 1
+        return frame
+
+    def close(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
+
+    @property
+    def state(self) -> SourceState:
+        return SourceState.ENDED if self._ended else SourceState.CONNECTED
+
+    @property
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, index: int) -> None:
+        reader = self._require_open()
+        reader.seek(index)
+        self._pos = index
+        self._ended = False
+        self._anchor = None
+
+    def results_for(self, index: int) -> Any:
+        """The recorded result of frame ``index`` (a dict), or None."""
+        return self._require_open().result(index)
+
+    def _pace(self, recorded_ns: int) -> None:
+        now = time.perf_counter_ns()
+        if self._anchor is None:
+            self._anchor = (now, recorded_ns)
+            return
+        due = self._anchor[0] + (recorded_ns - self._anchor[1])
+        if due > now:
+            time.sleep((due - now) / 1e9)
+
+    def _require_open(self) -> SessionReader:
+        if self.reader is None:
+            raise UsguideError("recording source is not open; call open() first")
+        return self.reader
+
+
+def _read_meta(folder: Path) -> dict:
+    path = folder / META_FILE
+    if not path.is_file():
+        raise UsguideError(
+            f"{folder} is not a usguide session (no {META_FILE}); give a session folder"
+        )
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsguideError(
+            f"{path} is unreadable or not valid JSON ({exc}); the session is damaged"
+        ) from None
+    if not isinstance(meta, dict):
+        raise UsguideError(f"{path} is not a JSON object; the session is damaged")
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        raise UsguideError(
+            f"{folder} has session format_version {version!r}; this usguide reads version "
+            f"{FORMAT_VERSION}: update usguide"
+        )
+    return meta
+
+
+def _read_frames_csv(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Parses frames.csv up to its last complete, valid row (a crash can cut the last one)."""
+    index: list[int] = []
+    source_index: list[int] = []
+    t_ns: list[int] = []
+    source_ms: list[float] = []
+    if path.is_file():
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            header = handle.readline().strip().split(",")
+            if header[: len(FRAMES_COLUMNS)] != list(FRAMES_COLUMNS):
+                raise UsguideError(
+                    f"{path} has unexpected columns {header}; the session is damaged"
+                )
+            for line in handle:
+                if not line.endswith("\n"):
+                    break  # partial last row
+                parts = line.rstrip("\n").split(",")
+                try:
+                    row = (int(parts[0]), int(parts[1]), int(parts[2]), float(parts[3]))
+                except (ValueError, IndexError):
+                    break
+                if row[0] != len(index) or (t_ns and row[2] <= t_ns[-1]):
+                    break  # out of sequence: keep what precedes it
+                index.append(row[0])
+                source_index.append(row[1])
+                t_ns.append(row[2])
+                source_ms.append(row[3])
+    return (
+        np.asarray(index, dtype=np.int64),
+        np.asarray(source_index, dtype=np.int64),
+        np.asarray(t_ns, dtype=np.int64),
+        np.asarray(source_ms, dtype=np.float64),
+    )
+
+
+def _read_results(path: Path, frame_count: int) -> dict[int, Any]:
+    results: dict[int, Any] = {}
+    if not path.is_file():
+        return results
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if not line.endswith("\n"):
+                break
+            try:
+                record = json.loads(line)
+                index = int(record["index"])
+            except (ValueError, KeyError, TypeError):
+                continue
+            if 0 <= index < frame_count:
+                results[index] = record.get("result")
+    return results

@@ -1,0 +1,427 @@
+"""Writes a session folder (video + per-frame timestamps + results + meta.json) on its own thread.
+
+``write()`` never blocks capture: frames go into a bounded queue, refused (counted) when it is full.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+import queue
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from usguide import __version__
+from usguide.errors import UsguideError
+from usguide.record.format import (
+    CODECS,
+    FORMAT_VERSION,
+    FRAMES_COLUMNS,
+    FRAMES_FILE,
+    META_FILE,
+    RESULTS_FILE,
+    SESSION_FILES,
+    json_default,
+    write_json_atomic,
+)
+from usguide.types import Calibration, Frame, SourceInfo
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MIN_FREE_BYTES = 200 * 1024 * 1024
+DISK_CHECK_INTERVAL_NS = 2_000_000_000
+_FSYNC_INTERVAL_NS = 1_000_000_000  # bounds what a power loss can take from the text files
+_STOP = object()
+
+
+class SessionWriter:
+    """Records frames (and optional per-frame results) into a new session folder.
+
+    Frames whose ``t_capture_ns`` is not greater than the previous accepted frame's, and frames
+    whose shape or dtype differ from the first frame's, are refused: ``write()`` returns False and
+    counts them in ``refused_time`` / ``refused_size``. Frames arriving while the queue is full are
+    counted in ``dropped``. Nothing is raised on the frame path; a failure of the writer thread
+    (disk nearly full, encoder error) stops the recording, is kept in ``error`` and makes
+    ``write()`` return False.
+
+    Args:
+        out_dir: the session folder; created; must not exist or be empty (unless ``overwrite``).
+        info: the source being recorded (stored in meta.json).
+        calibration: scale and image region (stored in meta.json).
+        procedure: free-form user fields, e.g. ``{"operator": "Dr.X", "site": "knee"}``.
+        codec: ``"ffv1"`` (lossless, default) or ``"mjpg"`` (lossy, compact; see ``quality``).
+        queue_size: frames waiting for the writer thread before new ones are dropped.
+        quality: JPEG quality 1..100 for ``mjpg`` (ignored for ``ffv1``).
+        overwrite: remove an earlier session's files in ``out_dir`` instead of refusing.
+        min_free_bytes: refuse to start, and stop recording, below this much free disk space.
+    """
+
+    def __init__(
+        self,
+        out_dir: str | Path,
+        info: SourceInfo,
+        calibration: Calibration,
+        procedure: dict | None = None,
+        codec: str = "ffv1",
+        queue_size: int = 64,
+        *,
+        quality: int = 90,
+        overwrite: bool = False,
+        min_free_bytes: int = DEFAULT_MIN_FREE_BYTES,
+    ) -> None:
+        if codec not in CODECS:
+            raise UsguideError(f"unknown codec {codec!r}: choose one of {', '.join(CODECS)}")
+        if queue_size < 1:
+            raise UsguideError(f"queue size must be at least 1, got {queue_size}")
+        if not 1 <= quality <= 100:
+            raise UsguideError(f"video quality must be 1..100, got {quality}")
+        self.path = Path(out_dir)
+        self.info = info
+        self.calibration = calibration
+        self.procedure = dict(procedure or {})
+        self.codec = CODECS[codec]
+        self.quality = int(quality)
+        self.overwrite = overwrite
+        self.min_free_bytes = int(min_free_bytes)
+        self.written = 0
+        self.dropped = 0
+        self.refused_time = 0
+        self.refused_size = 0
+        self.error: UsguideError | None = None
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._thread: threading.Thread | None = None
+        self._accepted = 0
+        self._last_t_ns: int | None = None
+        self._first_t_ns: int | None = None
+        self._shape: tuple[int, ...] | None = None
+        self._warned: set[str] = set()
+        self._closed = False
+        self._started_iso = ""
+        self._video: cv2.VideoWriter | None = None
+        self._frames_handle: Any = None
+        self._results_handle: Any = None
+        self._last_sync_ns = 0
+        self._last_disk_check_ns = 0
+
+    # ----------------------------------------------------------------- lifecycle (caller's thread)
+    def start(self) -> SessionWriter:
+        """Creates the folder and files and starts the writer thread.
+
+        Raises:
+            UsguideError: the folder is unwritable or holds files, or the disk is nearly full.
+        """
+        if self._thread is not None:
+            return self
+        self._prepare_folder()
+        self._check_disk()
+        self._started_iso = datetime.datetime.now().astimezone().isoformat(timespec="milliseconds")
+        try:
+            self._frames_handle = open(self.path / FRAMES_FILE, "w", encoding="utf-8", newline="")
+            self._frames_handle.write(",".join(FRAMES_COLUMNS) + "\n")
+            self._frames_handle.flush()
+            write_json_atomic(self.path / META_FILE, self._meta(complete=False))
+        except OSError as exc:
+            raise UsguideError(
+                f"cannot write to {self.path}: {exc.strerror}; choose another --out"
+            ) from None
+        self._last_sync_ns = self._last_disk_check_ns = time.perf_counter_ns()
+        self._thread = threading.Thread(target=self._run, name="usguide-record", daemon=True)
+        self._thread.start()
+        return self
+
+    def write(self, frame: Frame, result: dict | None = None) -> bool:
+        """Queues one frame (and its result) for writing; never blocks.
+
+        Returns:
+            True when queued; False when refused (timestamp, size), dropped (queue full), or the
+            recording has stopped (closed, or ``error`` is set).
+        """
+        if self._thread is None or self._closed or self.error is not None:
+            return False
+        image = frame.image
+        shape = (tuple(image.shape), image.dtype.str)
+        if self._shape is None:
+            if (
+                image.dtype != np.uint8
+                or image.ndim not in (2, 3)
+                or (image.ndim == 3 and image.shape[2] != 3)
+            ):
+                self.refused_size += 1
+                self._warn_once("format", f"refusing frame {frame.index}: not uint8 grey or BGR")
+                return False
+        elif shape != self._shape:
+            self.refused_size += 1
+            self._warn_once(
+                "size",
+                f"refusing frames whose shape differs from the first one {self._shape[0]} "
+                f"(got {tuple(image.shape)}); counted in refused_size",
+            )
+            return False
+        if self._last_t_ns is not None and frame.t_capture_ns <= self._last_t_ns:
+            self.refused_time += 1
+            self._warn_once("time", "refusing frames with non-increasing t_capture_ns")
+            return False
+        # Copy: sources may reuse their buffers after read() returns.
+        item = (
+            self._accepted,
+            frame.index,
+            frame.t_capture_ns,
+            frame.source_ms,
+            image.copy(),
+            result,
+        )
+        first = self._shape is None
+        if first:
+            self._shape = shape  # before put: the writer thread reads it for meta.json
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            if first:
+                self._shape = None
+            self.dropped += 1
+            self._warn_once("queue", "recording cannot keep up: frames are being dropped")
+            return False
+        if self._first_t_ns is None:
+            self._first_t_ns = frame.t_capture_ns
+        self._last_t_ns = frame.t_capture_ns
+        self._accepted += 1
+        return True
+
+    def close(self) -> None:
+        """Writes what is queued, finalises meta.json and joins the thread. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._thread is None:
+            return
+        while self._thread.is_alive():
+            try:
+                self._queue.put(_STOP, timeout=0.1)
+                break
+            except queue.Full:
+                continue
+        self._thread.join()
+        self._release()
+        try:
+            write_json_atomic(self.path / META_FILE, self._meta(complete=True))
+        except OSError as exc:
+            self._fail(f"cannot finalise {self.path / META_FILE}: {exc.strerror}")
+
+    def __enter__(self) -> SessionWriter:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def queue_size(self) -> int:
+        """Frames the queue holds before new ones are dropped."""
+        return self._queue.maxsize
+
+    @property
+    def backlog(self) -> int:
+        """Frames queued and not yet written (lets a file source wait instead of dropping)."""
+        return self._queue.qsize()
+
+    @property
+    def duration_s(self) -> float:
+        """Monotonic time from the first to the last accepted frame."""
+        if self._first_t_ns is None or self._last_t_ns is None:
+            return 0.0
+        return (self._last_t_ns - self._first_t_ns) / 1e9
+
+    # ----------------------------------------------------------------------------- folder and meta
+    def _prepare_folder(self) -> None:
+        path = self.path
+        try:
+            if path.exists() and not path.is_dir():
+                raise UsguideError(f"{path} is a file, not a folder; choose a new --out")
+            if path.is_dir() and any(path.iterdir()):
+                if not self.overwrite:
+                    raise UsguideError(f"{path} exists; choose a new --out or pass --overwrite")
+                others = sorted(p.name for p in path.iterdir() if p.name not in SESSION_FILES)
+                if others:
+                    raise UsguideError(
+                        f"{path} holds files that are not part of a session "
+                        f"({', '.join(others[:3])}); choose a new --out"
+                    )
+                for name in SESSION_FILES:
+                    (path / name).unlink(missing_ok=True)
+            path.mkdir(parents=True, exist_ok=True)
+            probe = path / ".usguide-write-test"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise UsguideError(
+                f"cannot write a session to {path}: {exc.strerror or exc}; choose another --out"
+            ) from None
+
+    def _check_disk(self) -> None:
+        free = shutil.disk_usage(self.path).free
+        if free < self.min_free_bytes:
+            raise UsguideError(
+                f"only {free / 2**20:.0f} MB free at {self.path} "
+                f"(need {self.min_free_bytes / 2**20:.0f} MB); "
+                "free some space or choose another --out"
+            )
+
+    def _meta(self, complete: bool) -> dict:
+        info = self.info
+        roi = self.calibration.roi
+        meta: dict[str, Any] = {
+            "format_version": FORMAT_VERSION,
+            "usguide_version": __version__,
+            "started_at": self._started_iso,
+            "source": {
+                "name": info.name,
+                "kind": info.kind,
+                "width": info.width,
+                "height": info.height,
+                "fps": info.fps,
+                "live": info.live,
+                "frame_count": info.frame_count,
+            },
+            "calibration": {
+                "mm_per_px": self.calibration.mm_per_px,
+                "roi": roi.as_list() if roi is not None else None,
+            },
+            "procedure": self.procedure,
+            "video": self._video_meta(),
+            "complete": complete,
+            "frame_count": self.written if complete else None,
+            "dropped": self.dropped,
+            "refused_time": self.refused_time,
+            "refused_size": self.refused_size,
+            "duration_s": round(self.duration_s, 6),
+            "error": str(self.error) if self.error else None,
+        }
+        return meta
+
+    def _video_meta(self) -> dict:
+        grey = self._shape is not None and len(self._shape[0]) == 2
+        width = self._shape[0][1] if self._shape else self.info.width
+        height = self._shape[0][0] if self._shape else self.info.height
+        return {
+            "file": self.codec.file_name,
+            "codec": self.codec.name,
+            "fourcc": self.codec.fourcc,
+            "lossless": self.codec.lossless,
+            "quality": None if self.codec.lossless else self.quality,
+            "pixel_format": None if self._shape is None else ("gray" if grey else "bgr"),
+            "stored_as": None
+            if self._shape is None
+            else ("gray" if grey and self.codec.grey_native else "bgr"),
+            "width": width,
+            "height": height,
+            "fps": self._fps(),
+        }
+
+    def _fps(self) -> float:
+        return float(self.info.fps) if self.info.fps and self.info.fps > 0 else 30.0
+
+    # ------------------------------------------------------------------------------ writer thread
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            if self.error is not None:
+                continue  # stopped: discard what is left
+            try:
+                self._write_item(*item)
+            except UsguideError as exc:
+                self._fail(str(exc))
+            except Exception as exc:  # noqa: BLE001 - the thread must report, never die silently
+                self._fail(f"recording failed: {exc}")
+
+    def _write_item(
+        self,
+        index: int,
+        source_index: int,
+        t_ns: int,
+        source_ms: float,
+        image: np.ndarray,
+        result: Any,
+    ) -> None:
+        if self._video is None:
+            self._open_video(image)
+        grey = image.ndim == 2
+        if grey and not self.codec.grey_native:
+            image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+        self._video.write(image)
+        self._frames_handle.write(f"{index},{source_index},{t_ns},{float(source_ms)!r}\n")
+        self._frames_handle.flush()
+        if result is not None:
+            if self._results_handle is None:
+                self._results_handle = open(self.path / RESULTS_FILE, "a", encoding="utf-8")
+            line = json.dumps({"index": index, "result": result}, default=json_default)
+            self._results_handle.write(line + "\n")
+            self._results_handle.flush()
+        self.written += 1
+        now = time.perf_counter_ns()
+        if now - self._last_sync_ns > _FSYNC_INTERVAL_NS:
+            self._last_sync_ns = now
+            self._sync()
+        if now - self._last_disk_check_ns > DISK_CHECK_INTERVAL_NS:
+            self._last_disk_check_ns = now
+            self._check_disk()
+
+    def _open_video(self, image: np.ndarray) -> None:
+        height, width = image.shape[:2]
+        grey = image.ndim == 2
+        fourcc = cv2.VideoWriter_fourcc(*self.codec.fourcc)
+        target = str(self.path / self.codec.file_name)
+        if self.codec.name == "mjpg":
+            video = cv2.VideoWriter(
+                target, cv2.CAP_OPENCV_MJPEG, fourcc, self._fps(), (width, height)
+            )
+            if video.isOpened():
+                video.set(cv2.VIDEOWRITER_PROP_QUALITY, self.quality)
+        else:
+            video = cv2.VideoWriter(
+                target, cv2.CAP_FFMPEG, fourcc, self._fps(), (width, height), not grey
+            )
+        if not video.isOpened():
+            raise UsguideError(
+                f"OpenCV cannot open a {self.codec.fourcc} video writer for {target}; "
+                "install opencv-python-headless with FFmpeg support"
+            )
+        self._video = video
+        write_json_atomic(self.path / META_FILE, self._meta(complete=False))
+
+    def _sync(self) -> None:
+        for handle in (self._frames_handle, self._results_handle):
+            if handle is not None:
+                os.fsync(handle.fileno())
+
+    def _release(self) -> None:
+        if self._video is not None:
+            self._video.release()
+            self._video = None
+        for name in ("_frames_handle", "_results_handle"):
+            handle = getattr(self, name)
+            if handle is not None:
+                try:
+                    handle.flush()
+                    handle.close()
+                except OSError:
+                    pass
+                setattr(self, name, None)
+
+    def _fail(self, message: str) -> None:
+        if self.error is None:
+            self.error = UsguideError(message)
+            log.error("recording stopped: %s", message)
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            log.warning("%s: %s", self.path, message)

@@ -1,0 +1,152 @@
+"""simulate_clip: builds one clip's anatomy, speckle and needle plan, then renders frames with motion,
+attenuation/TGC, electronic noise, log compression, scan conversion, artefacts and screen embedding.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import cv2
+import numpy as np
+
+from usguide.simulate import needle as needle_mod
+from usguide.simulate.artefacts import Artefacts, random_artefacts
+from usguide.simulate.config import GroundTruth, SimConfig, SimFrame, resolve
+from usguide.simulate.motion import Motion
+from usguide.simulate.probe import ProbeGeometry, ScanConverter, make_geometry
+from usguide.simulate.screen import Screen
+from usguide.simulate.speckle import random_psf, speckle_envelope
+from usguide.simulate.tissue import random_anatomy, tissue_maps
+from usguide.types import Point, Roi
+
+
+class ClipRenderer:
+    """Everything fixed for one clip; ``frame(i)`` renders frame i (any order, deterministic)."""
+
+    def __init__(self, config: SimConfig) -> None:
+        config.validate()
+        self.config = config
+        rng = np.random.default_rng(config.seed)
+        self.res = res = resolve(config, rng)
+        self.screen: Screen | None = None
+        width, height = config.width, config.height
+        if res.screen:
+            self.screen = Screen(res.screen_size, res.probe, rng)
+            width, height = self.screen.roi.w, self.screen.roi.h
+        self.geometry: ProbeGeometry = make_geometry(res.probe, width, height, res.depth_mm, rng)
+        geo = self.geometry
+        self.converter = ScanConverter(geo)
+        self.pad = max(8, int(0.1 * geo.n_beams))
+        half_w = 0.4 * width * geo.mm_per_px
+        target = config.target
+        if target is None and res.needle and rng.random() < 0.5:
+            target = (
+                float(rng.uniform(-0.25, 0.25)) * width * geo.mm_per_px,
+                float(rng.uniform(0.4, 0.75)) * geo.depth_mm,
+            )
+        anatomy = random_anatomy(rng, geo.depth_mm, half_w, target)
+        x, z = geo.padded_grid(self.pad)
+        maps = tissue_maps(anatomy, x, z, rng, geo.mm_per_px)
+        self.psf = random_psf(rng, geo)
+        self.envelope = speckle_envelope(maps, geo, self.psf, rng)
+        self.origins, self.dirs = geo.beams()
+        self.look = needle_mod.random_look(rng, res.gauge, res.needle_gain)
+        self.plan = (
+            needle_mod.NeedlePlan(
+                rng, geo, res.angle_deg, res.side, config.n_frames, config.fps, target, self.look
+            )
+            if res.needle
+            else None
+        )
+        self.motion = Motion(rng, config.n_frames, config.fps, geo, self.pad, config.motion)
+        # Depth gain: attenuation imperfectly compensated by TGC, plus near-field brightening.
+        zr = (np.arange(geo.n_samples) + 0.5) / geo.n_samples
+        residual_db = float(rng.uniform(-14.0, -3.0)) * zr + float(rng.uniform(0, 4)) * np.exp(
+            -zr / 0.08
+        )
+        residual_db += float(rng.uniform(-2, 2)) * np.sin(2 * np.pi * zr * rng.uniform(0.5, 1.5))
+        self.depth_gain = (10 ** (residual_db / 20)).astype(np.float32)[:, None]
+        self.noise_level = float(rng.uniform(0.02, 0.07))
+        noise = rng.standard_normal((2, geo.n_samples + 64, geo.n_beams + 64)).astype(np.float32)
+        self.noise = cv2.magnitude(noise[0], noise[1]) * self.noise_level
+        self.dynamic_range = float(rng.uniform(48.0, 62.0))
+        self.brightness = float(rng.uniform(85.0, 115.0))
+        self.artefacts: Artefacts | None = random_artefacts(rng) if res.artefacts else None
+        self.frame_seed = int(rng.integers(0, 2**31 - 1))
+        if self.screen is not None:
+            self.roi = self.screen.roi
+        else:
+            self.roi = Roi(0, 0, width, height)
+        self.fan = geo.fan_mask() if geo.kind == "convex" else None
+
+    @property
+    def mm_per_px(self) -> float:
+        return self.geometry.mm_per_px
+
+    def frame(self, index: int) -> SimFrame:
+        geo, res = self.geometry, self.res
+        rng = np.random.default_rng((self.frame_seed, index))
+        env = self.motion.warp(self.envelope, index)
+        render = needle_mod.NeedleRender(None, 0.0, 0.0)
+        pose = None
+        if self.plan is not None:
+            pose = self.motion.move_needle(self.plan.pose(index), index)
+            render = needle_mod.render(env, pose, self.look, geo, self.origins, self.dirs)
+        gain_db = self.artefacts.gain_db(index) if self.artefacts else 0.0
+        env *= self.depth_gain
+        oy, ox = rng.integers(0, 64, size=2)
+        env += self.noise[oy : oy + geo.n_samples, ox : ox + geo.n_beams]
+        cv2.log(env, env)
+        dr = self.dynamic_range + (self.artefacts.dr_change if self.artefacts else 0.0)
+        alpha = 255.0 * 20.0 / (dr * math.log(10.0))
+        beta = self.brightness + 255.0 * gain_db / dr
+        grey = cv2.addWeighted(env, alpha, env, 0.0, beta, dtype=cv2.CV_8U)
+        grey = self.converter.to_image(grey)
+        if self.artefacts is not None:
+            grey = self.artefacts.apply(grey, rng)
+        truth = self._truth(pose, render)
+        image = grey
+        if self.screen is not None:
+            image = self.screen.compose(grey, index, self.config.fps)
+        return SimFrame(image, truth)
+
+    def _truth(self, pose: needle_mod.NeedlePose | None, render: needle_mod.NeedleRender) -> GroundTruth:
+        geo, roi = self.geometry, self.roi
+        common = {
+            "mm_per_px": geo.mm_per_px,
+            "roi": roi,
+            "probe": geo.kind,
+            "depth_mm": geo.depth_mm,
+        }
+        if pose is None or render.mask is None:
+            return GroundTruth(False, pose is not None, None, None, None, None, **common)
+        mask = self.converter.to_image(render.mask.view(np.uint8), nearest=True) > 0
+        if self.screen is not None:
+            full = np.zeros(self.screen.shape, bool)
+            full[roi.y : roi.y + roi.h, roi.x : roi.x + roi.w] = mask
+            mask = full
+        if not mask.any():
+            return GroundTruth(False, True, None, None, None, None, **common)
+
+        def to_point(s_along: float) -> Point:
+            p = pose.origin + s_along * pose.direction
+            px, py = geo.mm_to_px(p[0], p[1])
+            return Point(float(px) + roi.x, float(py) + roi.y)
+
+        return GroundTruth(
+            True,
+            True,
+            to_point(render.s_max),
+            to_point(render.s_min),
+            pose.angle_deg,
+            mask,
+            **common,
+        )
+
+
+def simulate_clip(config: SimConfig) -> Iterator[SimFrame]:
+    """Yields ``config.n_frames`` labelled frames; the same config always yields the same frames."""
+    renderer = ClipRenderer(config)
+    for index in range(config.n_frames):
+        yield renderer.frame(index)

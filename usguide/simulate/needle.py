@@ -1,0 +1,263 @@
+"""Needle kinematics (advance, pause, withdraw, redirect, elevational drift) and its echo in beam space:
+specular shaft whose brightness falls with the beam incidence angle, brighter or fading tip, reverberation
+copies and comet tail below the shaft, acoustic shadow, out-of-plane drop-out; plus the exact mask.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from usguide.simulate.probe import ProbeGeometry
+
+# Outer diameter in mm by gauge (ISO 9626, regular wall).
+GAUGE_MM = {17: 1.47, 18: 1.27, 19: 1.07, 20: 0.91, 21: 0.82, 22: 0.72, 23: 0.64, 24: 0.57, 25: 0.51}
+VISIBLE_LEVEL = 1.5  # shaft echo amplitude (soft tissue ~ 1) above which a shaft pixel is "visible"
+MIN_VISIBLE_MM = 2.0
+
+
+@dataclass
+class NeedleLook:
+    """How the needle appears (fixed per clip)."""
+
+    diameter: float
+    gain: float
+    spec_sigma: float  # radians: specular lobe width
+    floor: float  # diffuse fraction seen at steep angles
+    reverb_ratio: float
+    reverb_count: int
+    tail: float
+    shadow: float
+    tip_gain: float
+    elev_sigma: float  # elevational beam half-width, mm
+    texture: np.ndarray  # along-shaft brightness modulation, one value per 0.1 mm
+
+
+@dataclass
+class NeedlePose:
+    """The needle in one frame: skin puncture point, unit direction, inserted length (mm)."""
+
+    origin: np.ndarray
+    direction: np.ndarray
+    length: float
+    e_tip: float  # elevational offset at the tip, mm
+    tilt: float  # elevational offset change per mm back along the shaft
+
+    @property
+    def angle_deg(self) -> float:
+        return math.degrees(math.atan2(abs(self.direction[1]), abs(self.direction[0])))
+
+
+@dataclass
+class NeedleRender:
+    """What render() drew: visible shaft mask in beam space and the visible extent along the shaft."""
+
+    mask: np.ndarray | None
+    s_min: float
+    s_max: float
+
+
+def random_look(rng: np.random.Generator, gauge: int, gain: float) -> NeedleLook:
+    diameter = GAUGE_MM.get(gauge, 0.8)
+    tip_gain = float(rng.choice([1.0, 1.7, 0.35], p=[0.5, 0.3, 0.2]))
+    texture = cv2.GaussianBlur(rng.standard_normal((1, 4000)).astype(np.float32), (0, 0), 6.0)
+    texture = np.clip(1.0 + 0.35 * texture[0] / (texture.std() + 1e-6), 0.35, 1.8)
+    return NeedleLook(
+        diameter=diameter,
+        gain=gain,
+        spec_sigma=math.radians(rng.uniform(14.0, 24.0)),
+        floor=float(rng.uniform(0.12, 0.3)),
+        reverb_ratio=float(rng.uniform(0.35, 0.7)) * (1.1 if diameter > 1.0 else 1.0),
+        reverb_count=int(rng.integers(2, 8)),
+        tail=float(rng.uniform(0.05, 0.25)),
+        shadow=float(rng.uniform(0.3, 0.75)),
+        tip_gain=tip_gain,
+        elev_sigma=float(rng.uniform(0.5, 1.0)),
+        texture=texture,
+    )
+
+
+def _eased(keys_t: list[float], keys_v: list[float], t: np.ndarray) -> np.ndarray:
+    """Piecewise cosine-eased interpolation through keyframes (smooth starts and stops)."""
+    kt, kv = np.asarray(keys_t), np.asarray(keys_v)
+    idx = np.clip(np.searchsorted(kt, t, side="right") - 1, 0, len(kt) - 2)
+    span = np.maximum(kt[idx + 1] - kt[idx], 1e-9)
+    frac = np.clip((t - kt[idx]) / span, 0, 1)
+    frac = 0.5 - 0.5 * np.cos(np.pi * frac)
+    return kv[idx] + (kv[idx + 1] - kv[idx]) * frac
+
+
+class NeedlePlan:
+    """Per-frame needle poses for a whole clip, drawn once from the clip's generator."""
+
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        geometry: ProbeGeometry,
+        angle_deg: float,
+        side: str,
+        n_frames: int,
+        fps: float,
+        target: tuple[float, float] | None,
+        look: NeedleLook,
+    ) -> None:
+        depth = geometry.depth_mm
+        sign = 1.0 if side == "left" else -1.0
+        z_in = float(rng.uniform(0.04, 0.3)) * depth
+        half = geometry.width * geometry.mm_per_px / 2.0
+        if geometry.kind == "convex":
+            half = (geometry.radius_mm + z_in) * math.sin(geometry.half_angle) * 0.97
+        angle = math.radians(angle_deg)
+        if target is not None:
+            # Aim at the target: puncture where the chosen angle leads to it.
+            x0 = target[0] - sign * (target[1] / math.tan(angle))
+            origin = np.array([x0, 0.0])
+        else:
+            origin = np.array([-sign * (half + z_in / math.tan(angle)), 0.0])
+        self.origin, self.sign = origin, sign
+        x_edge = -sign * half
+        s_edge = max(0.0, (x_edge - origin[0]) * sign / math.cos(angle))
+        s_far = min(0.92 * depth / math.sin(angle), s_edge + 2 * half / math.cos(angle))
+        if target is not None:
+            s_goal = math.hypot(target[0] - origin[0], target[1]) - 0.5
+        else:
+            s_goal = s_edge + float(rng.uniform(0.35, 0.9)) * max(s_far - s_edge, 5.0)
+        duration = n_frames / fps
+        t = np.arange(n_frames) / fps
+        keys_t, keys_l, keys_a = [0.0], [], [0.0]
+        start = s_edge - float(rng.uniform(1.0, 8.0)) if rng.random() < 0.5 else s_edge + float(
+            rng.uniform(0.1, 0.5)
+        ) * (s_goal - s_edge)
+        keys_l.append(max(start, 1.0))
+        now, length, redirect = 0.0, keys_l[0], 0.0
+        while now < duration + 1.0:
+            action = rng.random()
+            if length < s_goal - 1.0 and action < 0.6:
+                step = min(float(rng.uniform(3.0, 15.0)), s_goal - length)
+                now += step / float(rng.uniform(2.0, 9.0))
+                length += step
+            elif action < 0.78 or length < s_edge + 5:
+                now += float(rng.uniform(0.3, 1.5))  # pause
+            else:
+                back = float(rng.uniform(3.0, 12.0))
+                now += back / float(rng.uniform(4.0, 10.0))
+                length = max(1.0, length - back)
+                redirect += math.radians(float(rng.uniform(-6.0, 6.0)))
+            keys_t.append(now)
+            keys_l.append(length)
+            keys_a.append(redirect)
+        jitter = cv2.GaussianBlur(rng.standard_normal((2, n_frames + 8)).astype(np.float32), (0, 0), 3)
+        self.length = _eased(keys_t, keys_l, t) + 0.15 * jitter[0, :n_frames]
+        turn = _eased(keys_t, keys_a, t) + math.radians(0.25) * jitter[1, :n_frames]
+        self.angle = np.clip(angle + turn, math.radians(5.0), math.radians(80.0))
+        sigma = look.elev_sigma
+        style = rng.choice(["aligned", "drift", "tip_only", "tip_lost"], p=[0.55, 0.25, 0.12, 0.08])
+        phase = float(rng.uniform(0, 2 * np.pi))
+        period = float(rng.uniform(2.5, 8.0))
+        wave = np.sin(2 * np.pi * t / period + phase)
+        if style == "aligned":
+            self.e_tip, self.tilt = 0.25 * sigma * wave, np.full(n_frames, 0.004)
+        elif style == "drift":
+            self.e_tip = 1.6 * sigma * wave
+            self.tilt = float(rng.uniform(-0.03, 0.03)) * np.ones(n_frames)
+        elif style == "tip_only":
+            self.e_tip = 0.2 * sigma * wave
+            self.tilt = float(rng.uniform(0.06, 0.15)) * np.ones(n_frames)
+        else:
+            self.e_tip = 2.5 * sigma * np.ones(n_frames)
+            self.tilt = -float(rng.uniform(0.08, 0.2)) * np.ones(n_frames)
+
+    def pose(self, index: int) -> NeedlePose:
+        a = float(self.angle[index])
+        direction = np.array([self.sign * math.cos(a), math.sin(a)])
+        return NeedlePose(
+            self.origin.copy(),
+            direction,
+            float(self.length[index]),
+            float(self.e_tip[index]),
+            float(self.tilt[index]),
+        )
+
+
+def render(
+    image: np.ndarray,
+    pose: NeedlePose,
+    look: NeedleLook,
+    geometry: ProbeGeometry,
+    origins: np.ndarray,
+    dirs: np.ndarray,
+    want_mask: bool = True,
+) -> NeedleRender:
+    """Adds the needle echo to a beam-space envelope image (in place) and returns its visible extent."""
+    nr, nb = image.shape
+    s_mm = geometry.mm_per_px
+    d = pose.direction
+    rel = pose.origin[None, :] - origins
+    det = dirs[:, 0] * (-d[1]) + d[0] * dirs[:, 1]
+    det = np.where(np.abs(det) < 1e-6, 1e-6, det)
+    rho = (rel[:, 0] * (-d[1]) + d[0] * rel[:, 1]) / det
+    s = (dirs[:, 0] * rel[:, 1] - dirs[:, 1] * rel[:, 0]) / det
+    row = rho / s_mm - 0.5
+    hit = (s >= 0) & (s <= pose.length) & (row > -2) & (row < nr + 2)
+    cols = np.nonzero(hit)[0]
+    if cols.size == 0:
+        return NeedleRender(None, 0.0, 0.0)
+    s, row, u = s[cols], row[cols], dirs[cols]
+    along = np.abs(u @ d)  # cos of the angle between beam and shaft
+    across = np.sqrt(np.clip(1.0 - along**2, 1e-4, 1.0))
+    incidence = np.arccos(np.clip(across, 0, 1))  # angle between beam and the shaft's normal
+    spec = look.floor + (1 - look.floor) * np.exp(-0.5 * (incidence / look.spec_sigma) ** 2)
+    elev_off = pose.e_tip + pose.tilt * (pose.length - s)
+    elev = np.exp(-0.5 * (elev_off / look.elev_sigma) ** 2)
+    to_tip = pose.length - s
+    tip = 1.0 + (look.tip_gain - 1.0) * np.clip(1.0 - to_tip / 1.5, 0, 1)
+    tip *= np.clip(to_tip / 0.15, 0.3, 1.0)
+    tex = look.texture[np.clip((s * 10).astype(int), 0, look.texture.size - 1)]
+    level = look.gain * spec * elev * tip
+    amp = level * tex
+    from usguide.simulate.speckle import beam_spacing_mm  # local: avoid a cycle at import
+
+    width_mm = beam_spacing_mm(geometry, float(np.mean(rho)))
+    extent = width_mm * along / across + 0.5 * look.diameter / across
+    sigma = np.sqrt((0.12 / s_mm) ** 2 + (extent / s_mm / 2.355) ** 2)
+    spacing = max(look.diameter / s_mm, 2.5) / across
+    # Acoustic shadow below the in-plane shaft.
+    rows = np.arange(nr, dtype=np.float32)[:, None]
+    shade = 1.0 - look.shadow * elev * np.clip(spec * 1.5, 0, 1)
+    below = rows > (row + 2.0 * sigma)[None, :]
+    image[:, cols] *= np.where(below, shade[None, :], 1.0).astype(np.float32)
+    # Shaft, reverberation copies and comet tail.
+    span = int(np.ceil(3 * sigma.max() + look.reverb_count * spacing.max() + 12))
+    offs = np.arange(-int(np.ceil(3 * sigma.max())) - 1, span + 1)
+    base = np.floor(row).astype(int)
+    rr = base[None, :] + offs[:, None]
+    o = rr - row[None, :]
+    prof = np.exp(-0.5 * (o / sigma) ** 2)
+    ratio = look.reverb_ratio * np.clip(spec, 0.3, 1.0)
+    for k in range(1, look.reverb_count + 1):
+        prof += ratio**k * np.exp(-0.5 * ((o - k * spacing) / sigma) ** 2)
+    prof += look.tail * np.exp(-np.clip(o, 0, None) / (spacing * look.reverb_count)) * (o > 0)
+    vals = (amp[None, :] * prof).astype(np.float32)
+    cc = np.broadcast_to(cols[None, :], rr.shape)
+    ok = (rr >= 0) & (rr < nr)
+    image[rr[ok], cc[ok]] += vals[ok]
+    # Visible = bright enough and inside the image.
+    vis = (level >= VISIBLE_LEVEL) & (row >= 0) & (row <= nr - 1)
+    if not vis.any():
+        return NeedleRender(None, 0.0, 0.0)
+    s_vis = s[vis]
+    s_min, s_max = float(s_vis.min()), float(s_vis.max())
+    if s_max - s_min < MIN_VISIBLE_MM:
+        return NeedleRender(None, 0.0, 0.0)
+    mask = None
+    if want_mask:
+        mask = np.zeros((nr, nb), bool)
+        half = np.maximum(1.0, 1.2 * sigma[vis])
+        top = np.clip(np.round(row[vis] - half), 0, nr - 1).astype(int)
+        bottom = np.clip(np.round(row[vis] + half), 0, nr - 1).astype(int)
+        for c, a, b in zip(cols[vis], top, bottom, strict=True):
+            mask[a : b + 1, c] = True
+    return NeedleRender(mask, s_min, s_max)

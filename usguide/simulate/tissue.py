@@ -1,0 +1,180 @@
+"""Tissue model: skin, fat, fibrillar muscle, fascia, bone, vessels/cysts and tendons as maps of
+echogenicity, specular (coherent) reflectors and excess attenuation, evaluated at physical points.
+
+All functions take mm coordinate arrays (x lateral, z depth) so the same anatomy is sampled on any
+probe geometry's beam grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+
+@dataclass
+class Blob:
+    """A round hypoechoic structure (vessel or cyst): centre and radii in mm."""
+
+    x: float
+    z: float
+    rx: float
+    rz: float
+    echo: float  # interior echogenicity (fluid ~0.02)
+    wall: float  # specular wall brightness
+
+
+@dataclass
+class Anatomy:
+    """Random layout of one clip's tissue (all lengths mm)."""
+
+    skin: float
+    fat_bottom: float
+    fascia: list[tuple[float, float, float, float]]  # (z at x=0, slope, wave amplitude, brightness)
+    bone: tuple[float, float, float, float] | None  # (z at x=0, slope, curvature, brightness)
+    blobs: list[Blob] = field(default_factory=list)
+    tendon: tuple[float, float, float, float] | None = None  # (x, z, half length, half thickness)
+    fibre_angle: float = 0.1
+    fat_echo: float = 0.35
+    muscle_echo: float = 0.8
+
+
+@dataclass
+class TissueMaps:
+    """Per-sample tissue properties on a beam grid."""
+
+    echo: np.ndarray  # float32 mean backscatter amplitude (soft tissue ~ 1)
+    specular: np.ndarray  # float32 coherent reflector amplitude
+    atten: np.ndarray  # float32 excess attenuation per mm (amplitude, > 0 shadows, < 0 enhances)
+
+
+def random_anatomy(
+    rng: np.random.Generator, depth_mm: float, half_width_mm: float, target: tuple | None
+) -> Anatomy:
+    """Draws a plausible layered anatomy for an imaging depth; ``target`` puts a blob there."""
+    skin = float(rng.uniform(1.0, 2.2))
+    fat_bottom = skin + float(rng.uniform(0.08, 0.25)) * depth_mm
+    fascia = [(fat_bottom, float(rng.uniform(-0.12, 0.12)), float(rng.uniform(0, 0.8)), 1.0)]
+    for _ in range(int(rng.integers(1, 3))):
+        z = float(rng.uniform(fat_bottom + 4, depth_mm * 0.95))
+        fascia.append(
+            (z, float(rng.uniform(-0.3, 0.3)), float(rng.uniform(0, 1.0)), rng.uniform(0.6, 1.3))
+        )
+    bone = None
+    if rng.random() < 0.55:
+        z = float(rng.uniform(0.55, 0.85)) * depth_mm
+        bone = (z, float(rng.uniform(-0.3, 0.3)), float(rng.uniform(-0.004, 0.004)), 1.0)
+    blobs: list[Blob] = []
+    for _ in range(int(rng.integers(0, 3))):
+        r = float(rng.uniform(1.5, 0.12 * depth_mm + 1.5))
+        blobs.append(
+            Blob(
+                float(rng.uniform(-half_width_mm, half_width_mm)),
+                float(rng.uniform(fat_bottom, 0.8 * depth_mm)),
+                r * float(rng.uniform(0.9, 1.5)),
+                r,
+                float(rng.uniform(0.0, 0.15)),
+                float(rng.uniform(0.3, 1.0)),
+            )
+        )
+    if target is not None:
+        r = float(np.clip(0.08 * depth_mm, 2.0, 6.0))
+        blobs.append(Blob(target[0], target[1], r * 1.3, r, 0.02, 0.8))
+    tendon = None
+    if rng.random() < 0.3:
+        tendon = (
+            float(rng.uniform(-half_width_mm, half_width_mm) * 0.6),
+            float(rng.uniform(fat_bottom + 2, 0.6 * depth_mm)),
+            float(rng.uniform(8, 25)),
+            float(rng.uniform(1.0, 3.0)),
+        )
+    return Anatomy(
+        skin,
+        fat_bottom,
+        fascia,
+        bone,
+        blobs,
+        tendon,
+        float(rng.uniform(-0.35, 0.35)),
+        float(rng.uniform(0.25, 0.5)),
+        float(rng.uniform(0.6, 1.0)),
+    )
+
+
+def _texture(rng: np.random.Generator, shape: tuple[int, int], sx: float, sz: float) -> np.ndarray:
+    """Zero-mean unit-variance noise blurred anisotropically (sigmas in grid cells)."""
+    noise = rng.standard_normal(shape).astype(np.float32)
+    tex = cv2.GaussianBlur(noise, (0, 0), sigmaX=sx, sigmaY=sz, borderType=cv2.BORDER_REFLECT)
+    return tex / (tex.std() + 1e-6)
+
+
+def _sample(tex: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Bilinear lookup of ``tex`` at grid coordinates (u col, v row), wrapping around."""
+    h, w = tex.shape
+    u = np.mod(u, w - 1).astype(np.float32)  # remap's border modes do not wrap far negatives
+    v = np.mod(v, h - 1).astype(np.float32)
+    return cv2.remap(tex, u, v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+
+
+def _ridge(dist: np.ndarray, width: float) -> np.ndarray:
+    return np.exp(-0.5 * (dist / width) ** 2)
+
+
+def tissue_maps(
+    anatomy: Anatomy, x: np.ndarray, z: np.ndarray, rng: np.random.Generator, mm_per_px: float
+) -> TissueMaps:
+    """Evaluates the anatomy at points (x, z) in mm; returns float32 maps of the same shape."""
+    a = anatomy
+    cell = 0.12  # mm per texture cell
+    tex_shape = (512, 1024)
+    line_w = max(0.5 * mm_per_px, 0.08)
+    fat_tex = _texture(rng, tex_shape, 25.0, 12.0)
+    fib_tex = _texture(rng, tex_shape, 40.0, 0.8)
+    lob_tex = _texture(rng, tex_shape, 4.0, 3.0)
+    ca, sa = np.cos(a.fibre_angle), np.sin(a.fibre_angle)
+    u = (x * ca + z * sa) / cell
+    v = (-x * sa + z * ca) / cell
+
+    echo = np.full(x.shape, a.muscle_echo, np.float32)
+    fibres = _sample(fib_tex, u, v)
+    echo *= np.clip(0.75 + 0.45 * fibres, 0.15, None)
+    # Perimysium: thin brighter streaks along the fibres.
+    echo += 0.9 * np.clip(fibres - 1.6, 0, None)
+    fat = z < a.fat_bottom + 0.6 * np.sin(x / 9.0)
+    lobules = a.fat_echo * np.clip(0.8 + 0.5 * _sample(lob_tex, x / cell, z / cell), 0.2, None)
+    echo = np.where(fat, lobules, echo)
+    septa = np.abs(_sample(fat_tex, x / cell * 2.0, z / cell)) < 0.06
+    echo = np.where(fat & septa, echo + 0.9, echo)
+    skin = z < a.skin
+    echo = np.where(skin, 1.6, echo)
+    echo = np.where(z < 0, 0.0, echo)
+
+    specular = np.zeros(x.shape, np.float32)
+    atten = np.zeros(x.shape, np.float32)
+    specular += 1.2 * _ridge(z - 0.15, line_w)  # skin entry echo
+    for z0, slope, wave, bright in a.fascia:
+        zl = z0 + slope * x + wave * np.sin(x / 7.0 + z0)
+        beading = np.clip(0.7 + 0.5 * _sample(lob_tex, x / cell, z0 / cell + 0 * z), 0.1, None)
+        specular += (bright * 2.2) * beading * _ridge(z - zl, line_w * 1.5)
+    if a.tendon is not None:
+        tx, tz, half_len, half_th = a.tendon
+        inside = ((x - tx) / half_len) ** 2 + ((z - tz) / half_th) ** 2 < 1.0
+        tendon_tex = np.clip(1.0 + 0.7 * _sample(fib_tex, x / cell, z / cell * 3.0), 0.2, None)
+        echo = np.where(inside, 1.8 * tendon_tex, echo)
+    for blob in a.blobs:
+        rr = np.sqrt(((x - blob.x) / blob.rx) ** 2 + ((z - blob.z) / blob.rz) ** 2)
+        inside = rr < 1.0
+        echo = np.where(inside, blob.echo, echo)
+        # Bright walls where the beam hits them nearly perpendicularly (top and bottom).
+        face = np.clip(np.abs(z - blob.z) / blob.rz, 0, 1) ** 2
+        specular += blob.wall * face * _ridge((rr - 1.0) * blob.rz, line_w * 1.5)
+        atten = np.where(inside, -0.045, atten)  # fluid attenuates less: posterior enhancement
+    if a.bone is not None:
+        z0, slope, curv, bright = a.bone
+        zb = z0 + slope * x + curv * x**2
+        specular += (bright * 5.0) * _ridge(z - zb, line_w * 2.0)
+        below = z > zb + 0.4
+        atten = np.where(below, 1.5, atten)
+        echo = np.where(below, echo * 0.3, echo)
+    return TissueMaps(echo.astype(np.float32), specular, atten.astype(np.float32))

@@ -1,0 +1,247 @@
+"""DICOM ultrasound images and cines (single- and multi-frame) via pydicom, with timing and calibration."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+
+from usguide.errors import UsguideError
+from usguide.sources.base import FrameSource
+from usguide.sources.convert import to_frame_image
+from usguide.sources.pacing import Pacer
+from usguide.types import Calibration, Frame, Roi, SourceInfo, SourceState
+
+log = logging.getLogger(__name__)
+
+_UNITS_CM = 3  # PhysicalUnitsXDirection: 3 = cm
+_SPATIAL_2D = 1  # RegionSpatialFormat: 1 = 2D (B-mode)
+_DEFAULT_FPS = 30.0
+
+
+def is_dicom_file(path: Path) -> bool:
+    """True for ``.dcm`` files and files with the ``DICM`` marker at offset 128."""
+    if path.suffix.lower() == ".dcm":
+        return True
+    try:
+        with path.open("rb") as handle:
+            handle.seek(128)
+            return handle.read(4) == b"DICM"
+    except OSError:
+        return False
+
+
+def frame_times_ms(ds: Dataset, count: int, fps: float | None = None) -> list[float]:
+    """Source time of each frame in ms from FrameTimeVector, FrameTime, CineRate or the display rate.
+
+    Args:
+        ds: the dataset.
+        count: number of frames.
+        fps: the user's rate; overrides what the file says when given.
+    """
+    if fps:
+        return [i * 1000.0 / fps for i in range(count)]
+    vector = ds.get("FrameTimeVector")
+    if vector is not None and len(vector) == count:
+        # Intervals between frames in ms; the first entry is 0 by definition.
+        return np.cumsum([0.0] + [float(v) for v in list(vector)[1:]]).tolist()
+    interval = None
+    if ds.get("FrameTime"):
+        interval = float(ds.FrameTime)
+    elif ds.get("CineRate"):
+        interval = 1000.0 / float(ds.CineRate)
+    elif ds.get("RecommendedDisplayFrameRate"):
+        interval = 1000.0 / float(ds.RecommendedDisplayFrameRate)
+    if not interval or interval <= 0:
+        interval = 1000.0 / _DEFAULT_FPS
+    return [i * interval for i in range(count)]
+
+
+def ultrasound_calibration(ds: Dataset, width: int, height: int) -> Calibration:
+    """Image region and scale from SequenceOfUltrasoundRegions (largest 2D region), or empty."""
+    regions = [r for r in ds.get("SequenceOfUltrasoundRegions", []) if _has_rectangle(r)]
+    if not regions:
+        return Calibration()
+    spatial = [r for r in regions if int(r.get("RegionSpatialFormat", 0)) == _SPATIAL_2D]
+    region = max(spatial or regions, key=_area)
+    x0, y0 = int(region.RegionLocationMinX0), int(region.RegionLocationMinY0)
+    # Max is the last pixel of the region; the files in the wild use it as an exclusive bound too
+    # (e.g. MaxX1 == Columns), so the width is Max - Min, clamped to the frame.
+    x1 = min(int(region.RegionLocationMaxX1), width)
+    y1 = min(int(region.RegionLocationMaxY1), height)
+    roi = Roi(x0, y0, x1 - x0, y1 - y0) if x1 > x0 and y1 > y0 else None
+    return Calibration(mm_per_px=_mm_per_px(region), roi=roi)
+
+
+def _has_rectangle(region: Dataset) -> bool:
+    keys = ("RegionLocationMinX0", "RegionLocationMinY0", "RegionLocationMaxX1", "RegionLocationMaxY1")
+    return all(region.get(k) is not None for k in keys)
+
+
+def _area(region: Dataset) -> int:
+    return (int(region.RegionLocationMaxX1) - int(region.RegionLocationMinX0)) * (
+        int(region.RegionLocationMaxY1) - int(region.RegionLocationMinY0)
+    )
+
+
+def _mm_per_px(region: Dataset) -> float | None:
+    if int(region.get("PhysicalUnitsXDirection", 0)) != _UNITS_CM:
+        return None
+    delta_x = abs(float(region.get("PhysicalDeltaX") or 0.0))
+    delta_y = abs(float(region.get("PhysicalDeltaY") or 0.0))
+    if delta_x <= 0:
+        return None
+    if delta_y > 0 and abs(delta_x - delta_y) > 0.01 * delta_x:
+        log.warning("anisotropic pixels (%.5g x %.5g cm); using the mean scale", delta_x, delta_y)
+        return (delta_x + delta_y) / 2 * 10.0
+    return delta_x * 10.0
+
+
+class DicomSource(FrameSource):
+    """Plays a DICOM image or cine; frames are grey or BGR uint8 and carry the file's calibration.
+
+    Args:
+        path: the DICOM file.
+        fps: overrides the file's frame timing when given.
+        realtime: deliver frames at their recorded times.
+        loop: start again at the end.
+    """
+
+    def __init__(
+        self, path: str | Path, *, fps: float | None = None, realtime: bool = False, loop: bool = False
+    ) -> None:
+        self.path = Path(path)
+        self.loop = loop
+        self._fps = fps
+        self._pacer = Pacer(realtime)
+        self._ds: Dataset | None = None
+        self._times: list[float] = []
+        self._calibration = Calibration()
+        self._next = 0
+        self._info: SourceInfo | None = None
+        self._ended = False
+
+    @property
+    def info(self) -> SourceInfo:
+        if self._info is None:
+            raise RuntimeError("DicomSource.info is valid after open()")
+        return self._info
+
+    @property
+    def calibration(self) -> Calibration:
+        """The calibration read from the file (empty when it has none)."""
+        return self._calibration
+
+    @property
+    def state(self) -> SourceState:
+        return SourceState.ENDED if self._ended else SourceState.CONNECTED
+
+    @property
+    def seekable(self) -> bool:
+        return True
+
+    def open(self) -> None:
+        if not self.path.is_file():
+            raise UsguideError(f"DICOM file not found: {self.path} — check the path")
+        try:
+            ds = pydicom.dcmread(self.path)
+        except (InvalidDicomError, OSError, ValueError, EOFError) as exc:
+            raise UsguideError(f"cannot read {self.path} as DICOM ({exc}) — is it a DICOM file?") from None
+        if "PixelData" not in ds:
+            modality = ds.get("Modality", "unknown modality")
+            raise UsguideError(
+                f"{self.path.name} has no pixel data ({modality}) — give an ultrasound image or cine DICOM"
+            )
+        self._ds = ds
+        count = int(ds.get("NumberOfFrames") or 1)
+        rows, columns = int(ds.Rows), int(ds.Columns)
+        self._times = frame_times_ms(ds, count, self._fps)
+        self._calibration = ultrasound_calibration(ds, columns, rows)
+        first = self._decode(0)  # fail now, not on the first read, when no decoder is available
+        fps = 1000.0 * (count - 1) / self._times[-1] if count > 1 and self._times[-1] > 0 else (
+            self._fps or (1000.0 / self._times[1] if count > 1 else _DEFAULT_FPS)
+        )
+        self._info = SourceInfo(
+            name=self.path.name,
+            kind="dicom",
+            width=first.shape[1],
+            height=first.shape[0],
+            fps=float(fps),
+            live=False,
+            frame_count=count,
+        )
+        self._next = 0
+        self._ended = False
+
+    def read(self) -> Frame | None:
+        if self._ds is None:
+            raise RuntimeError("DicomSource.read() before open()")
+        if self._next >= len(self._times):
+            if not self.loop:
+                self._ended = True
+                return None
+            self.seek(0)
+        index = self._next
+        image = self._decode(index)
+        self._next += 1
+        source_ms = self._times[index]
+        self._pacer.wait(source_ms)
+        return Frame(
+            image=image,
+            index=index,
+            t_capture_ns=time.perf_counter_ns(),
+            source_ms=source_ms,
+            calibration=self._calibration,
+        )
+
+    def seek(self, index: int) -> None:
+        if not 0 <= index < len(self._times):
+            raise UsguideError(f"frame {index} is outside {self.path.name} (0..{len(self._times) - 1})")
+        self._next = index
+        self._ended = False
+        self._pacer.reset()
+
+    def close(self) -> None:
+        self._ds = None
+        self._ended = True
+
+    def _decode(self, index: int) -> np.ndarray:
+        assert self._ds is not None
+        ds = self._ds
+        try:
+            from pydicom.pixels import apply_color_lut, pixel_array
+
+            # pydicom 3 converts YBR to RGB by default; decoding one frame keeps memory small.
+            array = pixel_array(ds, index=index) if int(ds.get("NumberOfFrames") or 1) > 1 else ds.pixel_array
+        except Exception as exc:  # noqa: BLE001 - any decoder failure is a user-facing file problem
+            syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "unknown")
+            raise UsguideError(
+                f"cannot decode the pixels of {self.path.name} (transfer syntax {syntax}: {exc}) — "
+                "install pylibjpeg/pylibjpeg-libjpeg or export uncompressed"
+            ) from None
+        photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
+        if photometric == "PALETTE COLOR":
+            array = to_frame_image(apply_color_lut(array, ds))
+            return np.ascontiguousarray(cv2.cvtColor(array, cv2.COLOR_RGB2BGR))
+        if array.ndim == 3 and array.shape[-1] == 3:
+            # RGB, or YBR already converted to RGB by pydicom.
+            return np.ascontiguousarray(cv2.cvtColor(to_frame_image(array), cv2.COLOR_RGB2BGR))
+        image = to_frame_image(_scale_bits(array, ds))
+        if photometric == "MONOCHROME1":
+            image = np.ascontiguousarray(255 - image)
+        return image
+
+
+def _scale_bits(array: np.ndarray, ds: Dataset) -> np.ndarray:
+    # Monochrome data wider than 8 bits: map the stored bit depth onto 0..255.
+    bits = int(ds.get("BitsStored") or 8)
+    if array.dtype == np.uint8 or bits <= 8:
+        return array.astype(np.uint8, copy=False) if array.dtype != np.uint8 and bits <= 8 else array
+    scaled = np.clip(array.astype(np.float32), 0, 2**bits - 1) * (255.0 / (2**bits - 1))
+    return scaled.astype(np.uint8)

@@ -1,0 +1,107 @@
+"""Finds the ultrasound image region inside a screen capture (menus, text, rulers and bars around it).
+
+Speckle is textured everywhere and (over a few frames) changes; user-interface elements are flat,
+thin (text, dots, lines) or static. The detector marks textured/changing pixels, removes thin
+structures with a morphological opening, keeps the largest blob and returns its bounding box.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from usguide.errors import UsguideError
+from usguide.types import Roi
+
+_TEXTURE_MIN = 2.5  # local std (grey levels) below which a pixel is flat UI or background
+_CHANGE_MIN = 4.0  # temporal std above which a pixel is live image
+_TEXTURE_RADIUS = 2  # 5x5 windows: stable on correlated speckle; the mask bleeds 2 px outwards
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    return image.astype(np.float32)
+
+
+def texture_map(image: np.ndarray, radius: int = 2) -> np.ndarray:
+    """Local RMS of the speckle-like detail (image minus its median), float32, same size as the image.
+
+    A median filter keeps straight step edges (bars, panel borders) and removes speckle, so the
+    residual is strong in speckle and weak on flat UI and its edges.
+    """
+    grey = _grey(image)
+    smooth = cv2.medianBlur(grey.astype(np.uint8) if grey.max() <= 255 else grey, 5).astype(np.float32)
+    detail = grey - smooth
+    size = (2 * radius + 1, 2 * radius + 1)
+    return np.sqrt(cv2.blur(detail * detail, size))
+
+
+def change_map(frames: Sequence[np.ndarray]) -> np.ndarray:
+    """Per-pixel standard deviation over time (speckle changes, the user interface does not)."""
+    stack = np.stack([_grey(f) for f in frames])
+    return stack.std(axis=0)
+
+
+def detect_roi(frames: np.ndarray | Sequence[np.ndarray]) -> Roi:
+    """Detects the image region in one frame or a few frames of a screen capture.
+
+    Args:
+        frames: one image (HxW or HxWx3) or a sequence of images of the same size.
+
+    Returns:
+        The bounding box of the ultrasound image (for a fan: the fan's bounding box).
+
+    Raises:
+        UsguideError: when no textured region is found.
+    """
+    images = [frames] if isinstance(frames, np.ndarray) else list(frames)
+    if not images:
+        raise UsguideError("no frames to detect the image region in")
+    height, width = images[0].shape[:2]
+    # Median of per-frame texture maps: robust to a frame with a transient overlay.
+    textures = [texture_map(image, radius=_TEXTURE_RADIUS) for image in images[:8]]
+    texture = np.median(np.stack(textures), axis=0) if len(textures) > 1 else textures[0]
+    mask = texture > _texture_threshold(texture)
+    if len(images) > 1:
+        change = change_map(images[:16])
+        change_mask = cv2.morphologyEx(
+            (change > _CHANGE_MIN).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)
+        )
+        mask |= change_mask.astype(bool)
+    region = _main_region(mask.astype(np.uint8), width, height, bleed=_TEXTURE_RADIUS)
+    if region is None:
+        raise UsguideError("no ultrasound image region found — give the region with --roi X,Y,W,H")
+    return region
+
+
+def _texture_threshold(texture: np.ndarray) -> float:
+    # Above the capture noise floor (estimated from the flattest pixels), never below a fixed level:
+    # deep, attenuated speckle is faint, so the threshold stays low and thin UI is removed by shape.
+    return max(_TEXTURE_MIN, 4.0 * float(np.percentile(texture, 5)))
+
+
+def _main_region(mask: np.ndarray, width: int, height: int, bleed: int) -> Roi | None:
+    # A small opening removes text strokes and ruler dots; a large one leaves only the image's core.
+    # First undo the outward bleed of the texture window, which also separates nearby labels.
+    mask = cv2.erode(mask, np.ones((2 * bleed + 1, 2 * bleed + 1), np.uint8))
+    fine = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _disc(4))
+    radius = max(8, round(min(width, height) * 0.03))
+    core = cv2.morphologyEx(fine, cv2.MORPH_OPEN, _disc(radius))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
+    if count < 2:
+        return None
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    if stats[biggest, cv2.CC_STAT_AREA] < 0.01 * width * height:
+        return None
+    # The large opening rounds off corners (a fan's tips): win them back from the finely opened
+    # mask, within reach of the core so that separate UI blobs are not swallowed.
+    grown = cv2.dilate((labels == biggest).astype(np.uint8), _disc(radius // 2 + 2)) & fine
+    x, y, w, h = cv2.boundingRect(grown)
+    return Roi(int(x), int(y), int(w), int(h))
+
+
+def _disc(radius: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))

@@ -1,0 +1,225 @@
+"""Video files (mp4, avi, mkv, mov) as a frame source: container timestamps, pacing, loop, exact seek."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from usguide.errors import UsguideError
+from usguide.sources.base import FrameSource
+from usguide.sources.convert import to_frame_image
+from usguide.sources.pacing import Pacer
+from usguide.types import Frame, SourceInfo, SourceState
+
+log = logging.getLogger(__name__)
+
+# How far before the target a positioned seek aims; where it lands is verified by PTS.
+_SEEK_BACKOFF_FRAMES = 2
+
+
+class VideoSource(FrameSource):
+    """Plays a video file frame by frame.
+
+    On ``open()`` one fast ``grab()`` pass counts the frames exactly and records each frame's
+    presentation time (``CAP_PROP_POS_MSEC``), because ``CAP_PROP_FRAME_COUNT`` and ``CAP_PROP_FPS``
+    can be wrong and ``CAP_PROP_POS_FRAMES`` seeking is not frame-accurate with B-frames. ``seek``
+    uses that index to verify where the decoder really is and decodes forward to the exact frame.
+
+    Args:
+        path: the video file.
+        realtime: deliver frames at their recorded times (variable frame rate respected).
+        loop: start again from the first frame at the end.
+        fps: used only when the container has no usable timestamps.
+    """
+
+    def __init__(
+        self, path: str | Path, *, realtime: bool = False, loop: bool = False, fps: float | None = None
+    ) -> None:
+        self.path = Path(path)
+        self.loop = loop
+        self._fps_override = fps
+        self._pacer = Pacer(realtime)
+        self._capture: cv2.VideoCapture | None = None
+        self._pts_ms: list[float] = []
+        self._next = 0  # index of the frame the next read() returns
+        self._info: SourceInfo | None = None
+        self._ended = False
+
+    # -- FrameSource -------------------------------------------------------------------------
+    @property
+    def info(self) -> SourceInfo:
+        if self._info is None:
+            raise RuntimeError("VideoSource.info is valid after open()")
+        return self._info
+
+    @property
+    def state(self) -> SourceState:
+        return SourceState.ENDED if self._ended else SourceState.CONNECTED
+
+    @property
+    def seekable(self) -> bool:
+        return True
+
+    @property
+    def timestamps_ms(self) -> list[float]:
+        """The presentation time of every frame in ms, from the index built on open."""
+        return list(self._pts_ms)
+
+    def open(self) -> None:
+        if not self.path.exists():
+            raise UsguideError(f"video file not found: {self.path} — check the path")
+        if not self.path.is_file():
+            raise UsguideError(f"{self.path} is not a file — give a video file")
+        self._pts_ms = self._build_index()
+        if not self._pts_ms:
+            raise UsguideError(
+                f"cannot decode {self.path}: the file is corrupt, truncated or not a video — "
+                "re-export it as mp4/avi/mkv"
+            )
+        self._capture = self._open_capture()
+        ok, image = self._capture.read()
+        if not ok or image is None:
+            self.close()
+            raise UsguideError(f"cannot decode the first frame of {self.path} — the file is corrupt")
+        height, width = image.shape[:2]
+        self._reopen()
+        self._info = SourceInfo(
+            name=self.path.name,
+            kind="video",
+            width=int(width),
+            height=int(height),
+            fps=self._estimate_fps(),
+            live=False,
+            frame_count=len(self._pts_ms),
+        )
+
+    def read(self) -> Frame | None:
+        if self._capture is None:
+            raise RuntimeError("VideoSource.read() before open()")
+        if self._next >= len(self._pts_ms):
+            if not self.loop:
+                self._ended = True
+                return None
+            self.seek(0)
+        ok, image = self._capture.read()
+        if not ok or image is None:
+            # The index pass saw this frame, so a failure now means the file changed or broke.
+            self._ended = True
+            return None
+        index = self._next
+        source_ms = self._pts_ms[index]
+        self._next += 1
+        self._pacer.wait(source_ms)
+        return Frame(
+            image=to_frame_image(image),
+            index=index,
+            t_capture_ns=time.perf_counter_ns(),
+            source_ms=source_ms,
+        )
+
+    def seek(self, index: int) -> None:
+        if self._capture is None:
+            raise RuntimeError("VideoSource.seek() before open()")
+        count = len(self._pts_ms)
+        if not 0 <= index < count:
+            raise UsguideError(f"frame {index} is outside {self.path.name} (0..{count - 1})")
+        self._ended = False
+        self._pacer.reset()
+        if index == self._next:
+            return
+        if not self._positioned_seek(index):
+            # Fallback that is always exact: decode from the start.
+            self._reopen()
+            self._skip_to(index)
+
+    def close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
+        self._ended = True
+
+    # -- internals ---------------------------------------------------------------------------
+    def _open_capture(self) -> cv2.VideoCapture:
+        capture = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+        if not capture.isOpened():
+            capture = cv2.VideoCapture(str(self.path))
+        if not capture.isOpened():
+            raise UsguideError(
+                f"cannot open {self.path}: the file is corrupt, truncated or not a video — "
+                "re-export it as mp4/avi/mkv"
+            )
+        return capture
+
+    def _build_index(self) -> list[float]:
+        capture = self._open_capture()
+        times: list[float] = []
+        try:
+            while capture.grab():
+                times.append(float(capture.get(cv2.CAP_PROP_POS_MSEC)))
+        finally:
+            capture.release()
+        if len(times) > 1 and not _strictly_increasing(times):
+            # No usable container timestamps: fall back to a constant rate.
+            fps = self._fps_override or 30.0
+            log.warning("%s has no usable timestamps; assuming %.3g fps", self.path.name, fps)
+            times = [i * 1000.0 / fps for i in range(len(times))]
+        return times
+
+    def _estimate_fps(self) -> float:
+        if len(self._pts_ms) < 2:
+            return float(self._fps_override or 30.0)
+        span = self._pts_ms[-1] - self._pts_ms[0]
+        return (len(self._pts_ms) - 1) * 1000.0 / span if span > 0 else 30.0
+
+    def _reopen(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+        self._capture = self._open_capture()
+        self._next = 0
+
+    def _skip_to(self, index: int) -> None:
+        assert self._capture is not None
+        while self._next < index:
+            if not self._capture.grab():
+                raise UsguideError(f"{self.path.name} ended before frame {index} — file is truncated")
+            self._next += 1
+
+    def _positioned_seek(self, index: int) -> bool:
+        """Seeks with the container, then checks by PTS where the decoder landed. False: not exact."""
+        assert self._capture is not None
+        if index == 0:
+            return False  # reopening is exact and cheap
+        if self._next < index <= self._next + 8:
+            self._skip_to(index)  # close ahead: decoding forward is exact and cheap
+            return True
+        backoff = _SEEK_BACKOFF_FRAMES
+        for _ in range(4):
+            start = max(0, index - backoff)
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, start)
+            if not self._capture.grab():
+                return False
+            landed = self._index_of(float(self._capture.get(cv2.CAP_PROP_POS_MSEC)))
+            if landed is not None and landed < index:
+                self._next = landed + 1
+                self._skip_to(index)
+                return True
+            if start == 0:
+                return False
+            backoff *= 4  # landed past the target (or unknown): aim earlier
+        return False
+
+    def _index_of(self, pts_ms: float) -> int | None:
+        # Timestamps are unique and increasing (checked when indexing), so a nearest match within
+        # a fraction of a frame interval identifies the frame.
+        times = np.asarray(self._pts_ms)
+        nearest = int(np.argmin(np.abs(times - pts_ms)))
+        tolerance = 0.25 * (1000.0 / max(self._estimate_fps(), 1e-3))
+        return nearest if abs(times[nearest] - pts_ms) <= tolerance else None
+
+
+def _strictly_increasing(values: list[float]) -> bool:
+    return all(b > a for a, b in zip(values, values[1:]))

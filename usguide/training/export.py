@@ -1,0 +1,91 @@
+"""ONNX export of the needle network with the metadata that ``OnnxDetector`` checks.
+
+The graph takes ``image`` [1,1,H,W] float (grey/255, H and W multiples of 16, dynamic) and returns
+``shaft`` and ``tip`` [1,1,H/2,W/2] probabilities (sigmoid inside the graph).
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import subprocess
+from pathlib import Path
+
+import onnx
+import torch
+
+from usguide import __version__
+from usguide.paths import REPO_ROOT
+from usguide.training.model import OUTPUT_STRIDE, STRIDE, NeedleNet
+
+FORMAT = "usguide-needle-v1"
+OPSET = 17
+
+
+def git_commit() -> str:
+    """``git rev-parse HEAD`` of the repository, or "unknown" outside a checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10
+        )
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def model_metadata(input_size: int, training_data: dict, tip_sigma: float) -> dict[str, str]:
+    """The ``usguide.*`` metadata_props written into the ONNX file."""
+    return {
+        "usguide.format": FORMAT,
+        "usguide.version": __version__,
+        "usguide.input_size": f"{input_size}x{input_size}",
+        "usguide.input": "image: float32 [1,1,H,W], grey region resized to H x W; H, W dynamic, "
+        f"multiples of {STRIDE}",
+        "usguide.input_multiple": str(STRIDE),
+        "usguide.dynamic_hw": "true",
+        "usguide.normalisation": "x/255",
+        "usguide.outputs": json.dumps(
+            {
+                "shaft": "float32 [1,1,H/2,W/2] needle-shaft probability 0..1 (sigmoid applied)",
+                "tip": f"float32 [1,1,H/2,W/2] tip heatmap 0..1, Gaussian sigma {tip_sigma} map px",
+            }
+        ),
+        "usguide.output_stride": str(OUTPUT_STRIDE),
+        "usguide.training_data": json.dumps(training_data, sort_keys=True),
+        "usguide.commit": git_commit(),
+    }
+
+
+def export_onnx(model: NeedleNet, path: Path, metadata: dict[str, str], input_size: int) -> None:
+    """Writes ``model`` (put in eval mode; BN is folded by the exporter) to ``path`` with metadata."""
+    model = copy.deepcopy(model).cpu().eval()  # the caller's model keeps its device and mode
+    dummy = torch.zeros(1, 1, input_size, input_size)
+    buffer = io.BytesIO()
+    with torch.no_grad():
+        torch.onnx.export(
+            model,
+            (dummy,),
+            buffer,
+            input_names=["image"],
+            output_names=["shaft", "tip"],
+            opset_version=OPSET,
+            dynamic_axes={
+                "image": {2: "height", 3: "width"},
+                "shaft": {2: "map_height", 3: "map_width"},
+                "tip": {2: "map_height", 3: "map_width"},
+            },
+            do_constant_folding=True,
+            dynamo=False,
+        )
+    proto = onnx.load_from_string(buffer.getvalue())
+    del proto.metadata_props[:]
+    for key, value in metadata.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    proto.producer_name = "usguide"
+    onnx.checker.check_model(proto)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    onnx.save(proto, tmp)
+    tmp.replace(path)  # a reader never sees a half-written model

@@ -1,0 +1,287 @@
+"""Training loop: simulate (cached) data, train NeedleNet with augmentation, validate, export ONNX.
+
+Seed-reproducible with ``epochs``: torch and numpy are seeded and the data order and augmentations come
+from one numpy Generator. With ``minutes`` the learning-rate schedule follows wall time, so the
+number of steps depends on the machine's speed (the log records how many were run).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from usguide.paths import REPO_ROOT
+from usguide.training import data as data_mod
+from usguide.training.augment import augment
+from usguide.training.export import export_onnx, model_metadata
+from usguide.training.model import OUTPUT_STRIDE, NeedleNet, count_parameters
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (recorded verbatim in the training log)."""
+
+    out: Path = REPO_ROOT / "models" / "needle.onnx"
+    log_path: Path | None = None  # default: training_log.json next to ``out``
+    seed: int = 0
+    clips: int = 600
+    frames_per_clip: int = 8
+    val_clips: int = 40
+    epochs: int | None = 30
+    minutes: float | None = None
+    input_size: int = 256
+    batch_size: int = 16
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    width: int = 16
+    tip_sigma: float = 1.5  # map pixels
+    absent_fraction: float = 0.3  # share of needle-free samples in each epoch
+    device: str = "auto"
+    threads: int | None = None
+    cache_dir: Path = field(default_factory=data_mod.cache_dir_default)
+
+    def resolved_log_path(self) -> Path:
+        return self.log_path or self.out.parent / "training_log.json"
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def make_batch(dataset, indices, rng, tip_sigma: float, train: bool):
+    """Augments (when training) and builds the (image, shaft target, tip target) tensors."""
+    images, shafts, tips = [], [], []
+    for index in indices:
+        image, shaft, tip = dataset.images[index], dataset.shafts[index], tuple(dataset.tips[index])
+        if train:
+            image, shaft, tip = augment(image, shaft, tip, rng)
+        out_size = image.shape[0] // OUTPUT_STRIDE
+        images.append(image)
+        shafts.append(data_mod.shaft_target(shaft, OUTPUT_STRIDE))
+        tips.append(data_mod.tip_heatmap(tip, out_size, OUTPUT_STRIDE, tip_sigma))
+    x = torch.from_numpy(np.stack(images)[:, None].astype(np.float32) / 255.0)
+    return x, torch.from_numpy(np.stack(shafts)), torch.from_numpy(np.stack(tips))
+
+
+def loss_terms(logits: torch.Tensor, shaft_t: torch.Tensor, tip_t: torch.Tensor) -> dict:
+    """BCE + soft Dice on the shaft; BCE weighted towards the peak on the tip heatmap."""
+    shaft_logit, tip_logit = logits[:, 0], logits[:, 1]
+    bce = F.binary_cross_entropy_with_logits(shaft_logit, shaft_t)
+    prob = torch.sigmoid(shaft_logit)
+    inter = (prob * shaft_t).sum(dim=(1, 2))
+    dice = 1.0 - (2.0 * inter + 1.0) / (prob.sum(dim=(1, 2)) + shaft_t.sum(dim=(1, 2)) + 1.0)
+    weight = 1.0 + 100.0 * tip_t
+    tip = F.binary_cross_entropy_with_logits(tip_logit, tip_t, weight=weight, reduction="sum")
+    tip = tip / weight.sum()
+    return {"bce": bce, "dice": dice.mean(), "tip": 5.0 * tip}
+
+
+def shaft_angle(prob: np.ndarray, mm_xy: tuple[float, float], threshold: float = 0.5) -> float:
+    """Angle (degrees to the x axis, 0..90) of the weighted principal axis of the shaft pixels."""
+    ys, xs = np.nonzero(prob > threshold)
+    if len(xs) < 3:
+        return math.nan
+    weights = prob[ys, xs]
+    pts = np.stack([xs * mm_xy[0], ys * mm_xy[1]], 1)
+    mean = (pts * weights[:, None]).sum(0) / weights.sum()
+    cov = ((pts - mean) * weights[:, None]).T @ (pts - mean)
+    vals, vecs = np.linalg.eigh(cov)
+    dx, dy = vecs[:, 1]
+    return math.degrees(math.atan2(abs(dy), abs(dx)))
+
+
+@torch.no_grad()
+def evaluate(model, dataset, device, tip_sigma: float, min_pixels: int = 8) -> dict:
+    """Validation metrics on un-augmented frames (frame recall / false positives, tip and angle)."""
+    model.eval()
+    losses, tp, fn, fp, tn, inter, union_p, union_t = [], 0, 0, 0, 0, 0.0, 0.0, 0.0
+    tip_err, angle_err = [], []
+    for start in range(0, len(dataset), 32):
+        idx = np.arange(start, min(start + 32, len(dataset)))
+        x, shaft_t, tip_t = make_batch(dataset, idx, None, tip_sigma, train=False)
+        logits = model.logits(x.to(device))
+        terms = loss_terms(logits, shaft_t.to(device), tip_t.to(device))
+        losses.append(float(sum(terms.values())) * len(idx))
+        prob = torch.sigmoid(logits).cpu().numpy()
+        for k, i in enumerate(idx):
+            shaft, tipmap, target = prob[k, 0], prob[k, 1], shaft_t[k].numpy()
+            found = int((shaft > 0.5).sum()) >= min_pixels
+            if dataset.visible[i]:
+                tp, fn = tp + found, fn + (not found)
+                inter += float((shaft * target).sum())
+                union_p, union_t = union_p + float(shaft.sum()), union_t + float(target.sum())
+                mm = dataset.mm_per_px[i] * OUTPUT_STRIDE
+                if dataset.tips[i][0] >= 0 and found:
+                    v, u = np.unravel_index(int(np.argmax(tipmap)), tipmap.shape)
+                    tx = (u + 0.5) * OUTPUT_STRIDE - 0.5
+                    ty = (v + 0.5) * OUTPUT_STRIDE - 0.5
+                    dx = (tx - dataset.tips[i][0]) * dataset.mm_per_px[i][0]
+                    dy = (ty - dataset.tips[i][1]) * dataset.mm_per_px[i][1]
+                    tip_err.append(math.hypot(dx, dy))
+                if found and not math.isnan(dataset.angles[i]):
+                    err = abs(shaft_angle(shaft, (mm[0], mm[1])) - float(dataset.angles[i]))
+                    if not math.isnan(err):
+                        angle_err.append(err)
+            else:
+                fp, tn = fp + found, tn + (not found)
+    return {
+        "loss": sum(losses) / len(dataset),
+        "recall": tp / max(1, tp + fn),
+        "fp_rate": fp / max(1, fp + tn),
+        "shaft_dice": 2 * inter / max(1e-6, union_p + union_t),
+        "tip_median_mm": float(np.median(tip_err)) if tip_err else None,
+        "angle_median_deg": float(np.median(angle_err)) if angle_err else None,
+        "n_visible": tp + fn,
+        "n_absent": fp + tn,
+    }
+
+
+def _epoch_order(dataset, rng, absent_fraction: float) -> np.ndarray:
+    """One epoch of sample indices, re-weighted so needle-free frames make ``absent_fraction``."""
+    absent = ~dataset.visible
+    n_absent, n = int(absent.sum()), len(dataset)
+    if n_absent == 0 or n_absent == n:
+        return rng.permutation(n)
+    weights = np.where(absent, absent_fraction / n_absent, (1 - absent_fraction) / (n - n_absent))
+    return rng.choice(n, size=n, replace=True, p=weights / weights.sum())
+
+
+def machine_info(device: torch.device) -> dict:
+    info = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch": torch.__version__,
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+    }
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
+
+
+def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
+    """Runs the whole recipe and returns the training log (also written to disk)."""
+    wall_start = time.perf_counter()
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    device = pick_device(config.device)
+    torch.set_num_threads(config.threads or min(2, os.cpu_count() or 1))
+    train_seeds = list(range(config.clips))
+    val_seeds = [data_mod.VALIDATION_SEED_BASE + k for k in range(config.val_clips)]
+    progress(f"simulating {config.clips} training clips x {config.frames_per_clip} frames ...")
+    train_set = data_mod.cached_dataset(
+        train_seeds, config.frames_per_clip, config.input_size, config.cache_dir, progress
+    )
+    progress(f"simulating {config.val_clips} validation clips ...")
+    val_set = data_mod.cached_dataset(
+        val_seeds, config.frames_per_clip, config.input_size, config.cache_dir, progress
+    )
+    data_seconds = time.perf_counter() - wall_start
+    progress(
+        f"data: {len(train_set)} train frames ({(~train_set.visible).mean():.0%} needle-free), "
+        f"{len(val_set)} validation frames, {data_seconds:.0f} s"
+    )
+    training_data = {
+        "simulator": "usguide.simulate.random_config(np.random.default_rng(seed), ...)",
+        "train_seeds": f"0..{config.clips - 1}",
+        "validation_seeds": f"{val_seeds[0]}..{val_seeds[-1]}",
+        "frames_per_clip": config.frames_per_clip,
+        "train_frames": len(train_set),
+    }
+    metadata = model_metadata(config.input_size, training_data, config.tip_sigma)
+
+    model = NeedleNet(config.width).to(device)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    steps_per_epoch = max(1, len(train_set) // config.batch_size)
+    total_steps = (config.epochs or 0) * steps_per_epoch
+    budget_s = config.minutes * 60.0 if config.minutes else None
+    log = {
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
+        "parameters": count_parameters(model),
+        "machine": machine_info(device),
+        "training_data": training_data,
+        "data_seconds": round(data_seconds, 1),
+        "epochs": [],
+    }
+    best_loss, step, epoch = math.inf, 0, 0
+    train_start = time.perf_counter()
+    done = False
+    while not done:
+        epoch += 1
+        model.train()
+        order = _epoch_order(train_set, rng, config.absent_fraction)
+        sums: dict[str, float] = {}
+        n_batches = 0
+        for b in range(steps_per_epoch):
+            elapsed = time.perf_counter() - train_start
+            frac = elapsed / budget_s if budget_s else step / max(1, total_steps)
+            if frac >= 1.0:
+                done = True
+                break
+            warm = min(1.0, (step + 1) / 100)  # short linear warm-up, then cosine decay
+            for group in optimiser.param_groups:
+                group["lr"] = config.lr * warm * 0.5 * (1 + math.cos(math.pi * frac))
+            idx = order[b * config.batch_size : (b + 1) * config.batch_size]
+            x, shaft_t, tip_t = make_batch(train_set, idx, rng, config.tip_sigma, train=True)
+            terms = loss_terms(model.logits(x.to(device)), shaft_t.to(device), tip_t.to(device))
+            loss = sum(terms.values())
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            for key, value in terms.items():
+                sums[key] = sums.get(key, 0.0) + float(value)
+            n_batches += 1
+            step += 1
+        if config.epochs and epoch >= config.epochs:
+            done = True
+        if n_batches == 0:
+            break
+        metrics = evaluate(model, val_set, device, config.tip_sigma)
+        entry = {
+            "epoch": epoch,
+            "steps": step,
+            "train": {k: round(v / n_batches, 5) for k, v in sums.items()},
+            "validation": {k: round(v, 5) if isinstance(v, float) else v for k, v in metrics.items()},
+            "lr": optimiser.param_groups[0]["lr"],
+            "elapsed_s": round(time.perf_counter() - train_start, 1),
+        }
+        log["epochs"].append(entry)
+        exported = metrics["loss"] < best_loss
+        if exported:
+            best_loss = metrics["loss"]
+            export_onnx(model, config.out, metadata, config.input_size)
+            log["best_epoch"] = epoch
+        tip_mm = metrics["tip_median_mm"]
+        angle = metrics["angle_median_deg"]
+        progress(
+            f"epoch {epoch:3d}  step {step:6d}  train {sum(entry['train'].values()):.4f}  "
+            f"val {metrics['loss']:.4f}  recall {metrics['recall']:.3f}  fp {metrics['fp_rate']:.3f}  "
+            f"dice {metrics['shaft_dice']:.3f}  tip {tip_mm if tip_mm is None else round(tip_mm, 2)} mm  "
+            f"angle {angle if angle is None else round(angle, 2)} deg  "
+            f"{entry['elapsed_s']:.0f} s{'  -> saved' if exported else ''}"
+        )
+        log["wall_seconds"] = round(time.perf_counter() - wall_start, 1)
+        _write_log(config.resolved_log_path(), log)
+    log["total_steps"] = step
+    log["wall_seconds"] = round(time.perf_counter() - wall_start, 1)
+    _write_log(config.resolved_log_path(), log)
+    progress(f"wrote {config.out} (best epoch {log.get('best_epoch')}) in {log['wall_seconds']:.0f} s")
+    return log
+
+
+def _write_log(path: Path, log: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(log, indent=2) + "\n")
