@@ -47,29 +47,45 @@ def screen(
     image = cv2.add(image, rng.normal(0, 1.0, image.shape).clip(0, 255).astype(np.uint8))
     cv2.rectangle(image, (0, 0), (width, 28), (120, 70, 30), -1)  # menu bar
     for i, word in enumerate(["B-MODE", "GAIN 54", "DR 60", "FREEZE"]):
-        cv2.putText(image, word, (8 + 120 * i, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (240, 240, 240), 1)
+        cv2.putText(
+            image, word, (8 + 120 * i, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (240, 240, 240), 1
+        )
     # Flat grey bars either side of the image (letterboxing).
-    cv2.rectangle(image, (region.x - 14, region.y), (region.x - 4, region.y + region.h), (60, 60, 60), -1)
-    for i, line in enumerate(["Patient: DOE^J", "MI 1.1  TIS 0.4", "L12-5 MSK", "12 MHz", "Depth 40mm"]):
-        cv2.putText(image, line, (6, 60 + 24 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (200, 200, 200), 1)
+    cv2.rectangle(
+        image, (region.x - 14, region.y), (region.x - 4, region.y + region.h), (60, 60, 60), -1
+    )
+    for i, line in enumerate(
+        ["Patient: DOE^J", "MI 1.1  TIS 0.4", "L12-5 MSK", "12 MHz", "Depth 40mm"]
+    ):
+        cv2.putText(
+            image, line, (6, 60 + 24 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (200, 200, 200), 1
+        )
     # Depth ruler: dots 8 px right of the image, labels beyond.
     ruler_x = region.x + region.w + 8
     for k, y in enumerate(range(region.y, region.y + region.h, 20)):
         cv2.circle(image, (ruler_x, y), 2 if k % 5 else 3, (230, 230, 230), -1)
         if k % 5 == 0:
-            cv2.putText(image, str(k), (ruler_x + 8, y + 5), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (230,) * 3, 1)
+            cv2.putText(
+                image, str(k), (ruler_x + 8, y + 5), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (230,) * 3, 1
+            )
     cv2.circle(image, (width - 40, height - 30), 14, (40, 160, 220), -1)  # logo
-    cv2.putText(image, "ACME", (width - 100, height - 24), cv2.FONT_HERSHEY_DUPLEX, 0.5, (40, 160, 220), 1)
+    cv2.putText(
+        image, "ACME", (width - 100, height - 24), cv2.FONT_HERSHEY_DUPLEX, 0.5, (40, 160, 220), 1
+    )
     # Speckle-like tissue: Rayleigh noise, slight blur, depth attenuation, a dark vessel.
     speckle_rng = np.random.default_rng(speckle_seed) if speckle_seed is not None else rng
     speckle = speckle_rng.rayleigh(1.0, (region.h, region.w)).astype(np.float32)
     speckle = cv2.GaussianBlur(speckle, (0, 0), 0.8)
     depth = np.linspace(1.0, 0.45, region.h, dtype=np.float32)[:, None]
     tissue = np.clip(speckle * 70 * depth, 0, 255)
-    cv2.ellipse(tissue, (region.w // 2, region.h // 2), (region.w // 8, region.h // 10), 0, 0, 360, 3, -1)
+    cv2.ellipse(
+        tissue, (region.w // 2, region.h // 2), (region.w // 8, region.h // 10), 0, 0, 360, 3, -1
+    )
     tissue = tissue.astype(np.uint8)
     if fan:
-        mask = fan_mask(width, height, region)[region.y : region.y + region.h, region.x : region.x + region.w]
+        mask = fan_mask(width, height, region)[
+            region.y : region.y + region.h, region.x : region.x + region.w
+        ]
         tissue = np.where(mask > 0, tissue, 18).astype(np.uint8)
         x, y, w, h = cv2.boundingRect(mask)
         truth = Roi(region.x + x, region.y + y, w, h)
@@ -86,6 +102,7 @@ def assert_close(found: Roi, truth: Roi) -> None:
     for got, want in zip(
         (found.x, found.y, found.x + found.w, found.y + found.h),
         (truth.x, truth.y, truth.x + truth.w, truth.y + truth.h),
+        strict=False,
     ):
         assert abs(got - want) <= TOLERANCE, f"found {found}, expected {truth}"
 

@@ -1,4 +1,4 @@
-"""DeviceSource against fake capture devices: newest frame wins, lost signal, reconnection, errors."""
+"""DeviceSource against fake devices: newest frame wins, lost signal, reconnection, errors."""
 
 from __future__ import annotations
 
@@ -127,14 +127,20 @@ def test_slow_consumer_always_gets_the_newest_frame():
             assert frame is not None
             seen.append(counter(frame.image))
             assert seen[-1] >= before - 2  # at most the frame in flight is newer
-        assert all(b > a + 1 for a, b in zip(seen, seen[1:]))  # indices skip, never repeat
+        assert all(
+            b > a + 1 for a, b in zip(seen, seen[1:], strict=False)
+        )  # indices skip, never repeat
         assert source.dropped > 0
 
 
 def test_lost_signal_and_reconnection():
     fake = FakeDevice()
     source = DeviceSource(
-        0, capture_factory=fake.factory, lost_after_s=0.2, reconnect_min_s=0.01, reconnect_max_s=0.05
+        0,
+        capture_factory=fake.factory,
+        lost_after_s=0.2,
+        reconnect_min_s=0.01,
+        reconnect_max_s=0.05,
     )
     with source:
         assert source.state is SourceState.CONNECTED
@@ -190,7 +196,9 @@ def test_delivered_size_is_checked():
 
 
 def test_absent_device_is_one_line_error():
-    with pytest.raises(UsguideError, match=r"no capture device at /dev/video9 — run `usguide devices`"):
+    with pytest.raises(
+        UsguideError, match=r"no capture device at /dev/video9 — run `usguide devices`"
+    ):
         DeviceSource("/dev/video9").open()
     fake = FakeDevice()
     fake.online = False

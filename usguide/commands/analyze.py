@@ -106,7 +106,7 @@ def _analyze(
     while True:
         frame: Frame | None = source.read()
         if frame is None:
-            if source.state in (SourceState.ENDED, SourceState.LOST):
+            if source.state in (SourceState.ENDED, SourceState.LOST) or not source.info.live:
                 break
             time.sleep(_IDLE_SLEEP_S)
             continue

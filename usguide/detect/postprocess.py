@@ -106,7 +106,7 @@ def fit_shaft(
         total_weight = float(weights.sum())
 
     # Map pixels are coarse: the inlier band must be at least about one map pixel wide.
-    inlier_px = max(cfg.inlier_px, 0.75 * max(sx, sy))
+    inlier_px = max(cfg.inlier_px, 1.5 * max(sx, sy))
     line = _ransac_line(points, weights, inlier_px, cfg.ransac_iterations, rng)
     if line is None:
         return None

@@ -1,4 +1,4 @@
-"""The side panel: source picker, image region, calibration, record/freeze/snapshot, overlay toggles."""
+"""The side panel: source picker, image region, calibration, record/freeze/snapshot, overlay."""
 
 from __future__ import annotations
 
@@ -87,7 +87,9 @@ class ControlsPanel(QtWidgets.QWidget):
         form = QtWidgets.QGridLayout(box)
         self.select_button = QtWidgets.QPushButton("Drag region")
         self.select_button.setCheckable(True)
-        self.select_button.setToolTip("Drag the rectangle over the ultrasound image, then press again to apply")
+        self.select_button.setToolTip(
+            "Drag the rectangle over the ultrasound image, then press again to apply"
+        )
         self.select_button.toggled.connect(self._on_select_toggled)
         auto_button = QtWidgets.QPushButton("Auto")
         auto_button.setToolTip("Find the ultrasound image region automatically")
@@ -98,10 +100,10 @@ class ControlsPanel(QtWidgets.QWidget):
         self.full_capture.toggled.connect(self.full_capture_toggled.emit)
         form.addWidget(self.full_capture, 1, 0, 1, 2)
         self.depth_mm = self._spin(0.0, 400.0, 1, " mm")
-        self.mm_per_px = self._spin(0.0, 5.0, 4, " mm/px")
+        self.mm_per_px = self._spin(0.0, 5.0, 4, "")
         form.addWidget(QtWidgets.QLabel("Depth"), 2, 0)
         form.addWidget(self.depth_mm, 2, 1)
-        form.addWidget(QtWidgets.QLabel("Scale"), 3, 0)
+        form.addWidget(QtWidgets.QLabel("mm / px"), 3, 0)
         form.addWidget(self.mm_per_px, 3, 1)
         apply_button = QtWidgets.QPushButton("Apply scale")
         apply_button.clicked.connect(self._on_apply_calibration)
@@ -163,7 +165,8 @@ class ControlsPanel(QtWidgets.QWidget):
         if choice == "?recording":
             return QtWidgets.QFileDialog.getExistingDirectory(self, "Recording folder") or None
         filters = {
-            "?file": "Video and images (*.mp4 *.avi *.mkv *.mov *.png *.jpg *.jpeg *.bmp);;All files (*)",
+            "?file": "Video and images (*.mp4 *.avi *.mkv *.mov *.png *.jpg *.jpeg *.bmp);;"
+            "All files (*)",
             "?dicom": "DICOM (*.dcm *.dicom *);;All files (*)",
         }
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open", "", filters[choice])
@@ -179,7 +182,9 @@ class ControlsPanel(QtWidgets.QWidget):
         self.calibration_changed.emit(depth, scale)
 
     def _on_toggle(self) -> None:
-        self.toggles_changed.emit(OverlayToggles(**{k: c.isChecked() for k, c in self.toggles_boxes_items()}))
+        self.toggles_changed.emit(
+            OverlayToggles(**{k: c.isChecked() for k, c in self.toggles_boxes_items()})
+        )
 
     def toggles_boxes_items(self) -> list[tuple[str, QtWidgets.QCheckBox]]:
         return list(self.toggle_boxes.items())

@@ -1,4 +1,4 @@
-"""Overlay geometry on top of ``usguide.track.trajectory``: where the path ends, tip-to-target readout.
+"""Overlay geometry on top of ``usguide.track.trajectory``: path end, tip-to-target readout.
 
 Kept free of Qt so it can be tested on numbers alone. All points are full-frame pixels.
 """
@@ -39,7 +39,7 @@ def direction(needle: Needle) -> tuple[float, float] | None:
 
 
 def path_end(needle: Needle, region: Roi) -> Point | None:
-    """Where the projected path from the tip leaves the image region (None for a degenerate shaft)."""
+    """Where the projected path from the tip leaves the image region (None: degenerate shaft)."""
     unit = direction(needle)
     return None if unit is None else ray_to_region_edge(needle.tip, unit, region)
 

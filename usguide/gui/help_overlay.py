@@ -32,7 +32,8 @@ class HelpOverlay(QtWidgets.QLabel):
         self.setText(f"<h2>Keyboard shortcuts</h2><table>{rows}</table>")
         self.setTextFormat(QtCore.Qt.RichText)
         self.setStyleSheet(
-            f"background-color: rgba(16,18,20,225); color: {theme.TEXT}; border: 2px solid {theme.MUTED};"
+            f"background-color: rgba(16,18,20,225); color: {theme.TEXT};"
+            f" border: 2px solid {theme.MUTED};"
             f" border-radius: 10px; padding: 18px; font-size: {theme.BASE_POINT_SIZE + 3}pt;"
         )
         self.setAttribute(QtCore.Qt.WA_TransparentForMouseEvents)
@@ -52,13 +53,14 @@ class HelpOverlay(QtWidgets.QLabel):
 
 
 class Banner(QtWidgets.QLabel):
-    """The red warning strip across the image (stale frame, signal lost); hidden when all is well."""
+    """The red warning strip across the image (stale frame, signal lost); else hidden."""
 
     def __init__(self, parent: QtWidgets.QWidget) -> None:
         super().__init__(parent)
         self.setAlignment(QtCore.Qt.AlignCenter)
         self.setStyleSheet(
-            f"background-color: {theme.BANNER}; color: white; font-size: {theme.HUD_POINT_SIZE + 4}pt;"
+            f"background-color: {theme.BANNER}; color: white;"
+            f" font-size: {theme.HUD_POINT_SIZE + 4}pt;"
             " font-weight: bold; padding: 10px;"
         )
         self.setAttribute(QtCore.Qt.WA_TransparentForMouseEvents)

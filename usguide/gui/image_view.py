@@ -1,6 +1,7 @@
-"""The ultrasound image: pyqtgraph ImageItem in a locked-aspect view, region outline, mm scale and depth ticks.
+"""The ultrasound image: pyqtgraph ImageItem in a locked-aspect view, region outline, mm scale.
 
-Coordinates of every item in the view are full-frame pixels, so needle points from a ``FrameResult`` are
+Coordinates of every item in the view are full-frame pixels, so needle points from a
+``FrameResult`` are
 drawn as they are. When only the image region is shown, the cropped image is placed at the region's
 position (``setRect``), not re-based.
 """
@@ -62,7 +63,7 @@ class ImageView(pg.GraphicsLayoutWidget):
 
     # -- frames --------------------------------------------------------------------------------
     def set_image(self, image: np.ndarray) -> None:
-        """Shows one frame (grey HxW or BGR HxWx3 uint8). Only the image region when so configured."""
+        """Shows one frame (grey HxW or BGR HxWx3 uint8). Cropped to the region if set."""
         height, width = image.shape[:2]
         if self._frame_size != (width, height):
             self._frame_size = (width, height)
@@ -82,7 +83,12 @@ class ImageView(pg.GraphicsLayoutWidget):
     def _display_rect(self) -> tuple[int, int, int, int]:
         width, height = self._frame_size or (1, 1)
         roi = self.roi
-        if self.show_region_only and roi is not None and roi.x + roi.w <= width and roi.y + roi.h <= height:
+        if (
+            self.show_region_only
+            and roi is not None
+            and roi.x + roi.w <= width
+            and roi.y + roi.h <= height
+        ):
             return roi.x, roi.y, roi.w, roi.h
         return 0, 0, width, height
 
@@ -134,7 +140,7 @@ class ImageView(pg.GraphicsLayoutWidget):
         tick_px = max(6.0, region.w * 0.02)
         xs, ys, connect = [], [], []
         depth = step
-        while depth <= depth_mm + 1e-6:
+        while depth < depth_mm - step * 0.25:  # no half-cut label at the very bottom
             y = region.y + depth / mm_per_px
             xs += [right - tick_px, right]
             ys += [y, y]
@@ -168,11 +174,13 @@ class ImageView(pg.GraphicsLayoutWidget):
 
     # -- region selection ----------------------------------------------------------------------
     def begin_region_selection(self) -> None:
-        """Shows a draggable rectangle over the full capture; ``finish_region_selection`` applies it."""
+        """Shows a draggable rectangle over the full capture (see ``finish_region_selection``)."""
         self.set_show_region_only(False)
         region = self._region() or Roi(0, 0, 100, 100)
         if self._selector is None:
-            self._selector = pg.RectROI([region.x, region.y], [region.w, region.h], pen=theme.pen("#ffeb3b", 2))
+            self._selector = pg.RectROI(
+                [region.x, region.y], [region.w, region.h], pen=theme.pen("#ffeb3b", 2)
+            )
             self._selector.setZValue(20)
             self.view.addItem(self._selector)
         self._selector.setPos([region.x, region.y])
@@ -184,7 +192,7 @@ class ImageView(pg.GraphicsLayoutWidget):
         return self._selector is not None and self._selector.isVisible()
 
     def finish_region_selection(self) -> Roi | None:
-        """Hides the rectangle and emits ``region_selected`` with the chosen region (clipped to the frame)."""
+        """Hides the rectangle and emits ``region_selected`` with the chosen region."""
         if not self.selecting_region or self._frame_size is None:
             return None
         self._selector.hide()

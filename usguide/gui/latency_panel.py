@@ -1,6 +1,8 @@
-"""Scrolling plot of per-stage and end-to-end latency with the budget line, plus fps, drops and frame age."""
+"""Scrolling plot of per-stage and end-to-end latency and the budget line; fps, drops, age."""
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -15,13 +17,19 @@ class LatencyPanel(QtWidgets.QWidget):
     """Latency history of the painted frames; numbers above the plot.
 
     ``add_sample`` is called once per painted frame; the plot itself is redrawn at most every
-    ``redraw_every`` samples so the panel stays cheap on the GUI thread.
+    ``redraw_interval_s`` so the panel stays cheap on the GUI thread.
     """
 
-    def __init__(self, budget_ms: float, parent: QtWidgets.QWidget | None = None, redraw_every: int = 3) -> None:
+    def __init__(
+        self,
+        budget_ms: float,
+        parent: QtWidgets.QWidget | None = None,
+        redraw_interval_s: float = 0.25,
+    ) -> None:
         super().__init__(parent)
         self.budget_ms = budget_ms
-        self.redraw_every = redraw_every
+        self.redraw_interval_ns = int(redraw_interval_s * 1e9)
+        self._drawn_at_ns = 0
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.numbers = QtWidgets.QLabel("–")
@@ -38,7 +46,9 @@ class LatencyPanel(QtWidgets.QWidget):
         self.plot.setYRange(0, budget_ms * 1.6, padding=0)
         self.plot.getAxis("bottom").setStyle(showValues=False)
         self.legend = self.plot.addLegend(offset=(6, 4), labelTextColor=theme.TEXT, colCount=3)
-        self.budget_line = pg.InfiniteLine(pos=budget_ms, angle=0, pen=theme.pen(theme.BUDGET, 2, dashed=True))
+        self.budget_line = pg.InfiniteLine(
+            pos=budget_ms, angle=0, pen=theme.pen(theme.BUDGET, 2, dashed=True)
+        )
         self.plot.addItem(self.budget_line)
         layout.addWidget(self.plot, 1)
         self._x = np.arange(-HISTORY + 1, 1, dtype=float)
@@ -49,7 +59,9 @@ class LatencyPanel(QtWidgets.QWidget):
 
     def _new_series(self, name: str, colour: str, width: float = 1.5) -> str:
         self._series[name] = np.full(HISTORY, np.nan)
-        self._curves[name] = self.plot.plot(self._x, self._series[name], pen=theme.pen(colour, width), name=name)
+        self._curves[name] = self.plot.plot(
+            self._x, self._series[name], pen=theme.pen(colour, width), name=name
+        )
         return name
 
     def set_budget(self, budget_ms: float) -> None:
@@ -58,7 +70,7 @@ class LatencyPanel(QtWidgets.QWidget):
 
     def add_sample(self, stage_ms: dict[str, float], end_to_end_ms: float) -> None:
         """Appends one painted frame's stage durations and capture-to-display latency."""
-        for name, value in stage_ms.items():
+        for name in stage_ms:
             if name not in self._series:
                 colour = theme.STAGE_COLOURS[(len(self._series) - 1) % len(theme.STAGE_COLOURS)]
                 self._new_series(name, colour)
@@ -66,7 +78,9 @@ class LatencyPanel(QtWidgets.QWidget):
             series[:-1] = series[1:]
             series[-1] = end_to_end_ms if name == self._end_to_end else stage_ms.get(name, np.nan)
         self._count += 1
-        if self._count % self.redraw_every == 0:
+        now = time.perf_counter_ns()
+        if now - self._drawn_at_ns >= self.redraw_interval_ns:
+            self._drawn_at_ns = now
             self.redraw()
 
     def redraw(self) -> None:

@@ -1,7 +1,9 @@
 """The main window: image with overlay, latency panel, controls, replay bar, banner and shortcuts.
 
-Threading: the pipeline calls ``_on_result`` from its worker thread; it only stores the newest result under a
-lock. A QTimer on the GUI thread paints whatever is newest, so nothing queues behind a slow paint and the
+Threading: the pipeline calls ``_on_result`` from its worker thread; it only stores the newest
+result under a
+lock. A QTimer on the GUI thread paints whatever is newest, so nothing queues behind a slow paint
+and the
 GUI thread never waits on capture or inference.
 """
 
@@ -26,7 +28,10 @@ from usguide.types import FrameResult, Point
 
 PAINT_INTERVAL_MS = 8
 NUMBERS_INTERVAL_NS = 250_000_000
-LOST_STATES = {"signal_lost": "SIGNAL LOST — reconnecting", "stalled": "NO NEW FRAMES — image frozen"}
+LOST_STATES = {
+    "signal_lost": "SIGNAL LOST — reconnecting",
+    "stalled": "NO NEW FRAMES — image frozen",
+}
 
 
 def state_name(state: object) -> str:
@@ -35,7 +40,7 @@ def state_name(state: object) -> str:
 
 
 class MainWindow(QtWidgets.QMainWindow):
-    """Shows the newest ``FrameResult`` of ``runtime``'s pipeline and drives the runtime from the controls."""
+    """Shows the newest ``FrameResult`` of ``runtime``'s pipeline ; drives it from the controls."""
 
     def __init__(self, runtime: Runtime, *, paint_interval_ms: int = PAINT_INTERVAL_MS) -> None:
         super().__init__()
@@ -92,14 +97,18 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controls.record_toggled.connect(self.set_recording)
         self.controls.freeze_toggled.connect(self.set_frozen)
         self.controls.snapshot.connect(self.snapshot)
-        self.controls.full_capture_toggled.connect(lambda full: self.image_view.set_show_region_only(not full))
+        self.controls.full_capture_toggled.connect(
+            lambda full: self.image_view.set_show_region_only(not full)
+        )
         self.controls.toggles_changed.connect(self._on_toggles)
         self.replay_bar.play_toggled.connect(lambda playing: self._replay("set_playing", playing))
         self.replay_bar.step.connect(lambda delta: self._replay("step", delta))
         self.replay_bar.seek.connect(lambda index: self._replay("seek", index))
         self.replay_bar.speed_changed.connect(lambda speed: self._replay("set_speed", speed))
         self.replay_bar.loop_changed.connect(lambda loop: self._replay("set_loop", loop))
-        self.replay_bar.overlay_mode_changed.connect(lambda mode: self._replay("set_overlay_mode", mode))
+        self.replay_bar.overlay_mode_changed.connect(
+            lambda mode: self._replay("set_overlay_mode", mode)
+        )
         self.resize(1280, 900)
 
     def _install_shortcuts(self) -> None:
@@ -165,12 +174,16 @@ class MainWindow(QtWidgets.QMainWindow):
         now = time.perf_counter_ns()
         result.timings.t_display_ns = now
         self.runtime.mark_displayed(result)
-        self.latency.add_sample(result.timings.stage_ms(), (now - result.timings.t_capture_ns) / 1e6)
+        self.latency.add_sample(
+            result.timings.stage_ms(), (now - result.timings.t_capture_ns) / 1e6
+        )
         replay = self.runtime.replay
         if replay is not None:
             info = self.runtime.info
             fps = info.fps if info is not None else 30.0
-            self.replay_bar.show_position(result.frame.index, replay.frame_count, fps, replay.playing)
+            self.replay_bar.show_position(
+                result.frame.index, replay.frame_count, fps, replay.playing
+            )
 
     def frame_age_ms(self, now_ns: int | None = None) -> float | None:
         """Age of the frame on screen: now minus its capture time."""
@@ -189,7 +202,9 @@ class MainWindow(QtWidgets.QMainWindow):
         text = ""
         state = state_name(self.runtime.state)
         replay = self.runtime.replay
-        deliberate = self.frozen or (replay is not None and not replay.playing) or self.runtime.ended
+        deliberate = (
+            self.frozen or (replay is not None and not replay.playing) or self.runtime.ended
+        )
         if state in LOST_STATES and not deliberate:
             text = LOST_STATES[state]
         elif not deliberate and self.displayed is not None:
@@ -211,7 +226,9 @@ class MainWindow(QtWidgets.QMainWindow):
             source_fps=stats.capture_fps_window if stats is not None else None,
             dropped=stats.frames_dropped if stats is not None else None,
             frame_age_ms=self.frame_age_ms(now_ns),
-            end_to_end_p95_ms=display.window.p95 if display is not None and display.window.count else None,
+            end_to_end_p95_ms=display.window.p95
+            if display is not None and display.window.count
+            else None,
             paint_p95_ms=paint.p95_ms if paint.frames > self.paint_stats.warmup else None,
         )
         flags = []
@@ -231,7 +248,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.runtime.set_target(point)
         if self.displayed is not None:
             calibration = self.displayed.frame.calibration
-            self.overlay_state = self.overlay.update(self.displayed, calibration.roi, calibration.mm_per_px)
+            self.overlay_state = self.overlay.update(
+                self.displayed, calibration.roi, calibration.mm_per_px
+            )
 
     def _on_image_click(self, x: float, y: float) -> None:
         if self.target_mode:
@@ -278,7 +297,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def snapshot(self, path: str | Path | None = None) -> Path:
         """Saves the image with its overlay as PNG; returns the file written."""
-        target = Path(path) if path is not None else self.runtime.new_output_path("snapshot", ".png")
+        target = (
+            Path(path) if path is not None else self.runtime.new_output_path("snapshot", ".png")
+        )
         target.parent.mkdir(parents=True, exist_ok=True)
         if not self.image_view.grab().save(str(target), "PNG"):
             self._error(f"cannot write the snapshot {target} — check the folder is writable")
@@ -303,8 +324,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.replay_bar.setVisible(replay is not None)
         if replay is not None:
             self.replay_bar.set_recorded_overlay_available(self.runtime.has_recorded_overlay)
-            self.replay_bar.show_position(replay.position, replay.frame_count, info.fps if info else 30.0, replay.playing)
-        self.controls.source_label.setText(f"{info.name} ({info.kind})" if info is not None else "no source")
+            self.replay_bar.show_position(
+                replay.position, replay.frame_count, info.fps if info else 30.0, replay.playing
+            )
+        self.controls.source_label.setText(
+            f"{info.name} ({info.kind})" if info is not None else "no source"
+        )
         self.controls.show_calibration(self.runtime.depth_mm, self.runtime.mm_per_px)
 
     def _replay(self, action: str, value: object) -> None:

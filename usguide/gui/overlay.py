@@ -1,5 +1,6 @@
-"""Draws one ``FrameResult`` over its own frame: shaft, tip, dashed projected path, angle, confidence,
-target and the tip-to-target readout, with distinct looks for "not detected", "predicted" and low confidence.
+"""Draws one ``FrameResult`` over its own frame: shaft, tip, dashed path, angle, confidence,
+target and the tip-to-target readout, with distinct looks for "not detected", "predicted" and low
+confidence.
 """
 
 from __future__ import annotations
@@ -50,12 +51,18 @@ class Overlay(QtCore.QObject):
         self.shaft = pg.PlotCurveItem()
         self.trajectory = pg.PlotCurveItem()
         self.tip = pg.ScatterPlotItem(size=18, symbol="o", pxMode=True)
-        self.label = pg.TextItem(color=theme.TEXT, anchor=(0.0, 1.2), fill=pg.mkBrush(16, 18, 20, 170))
+        self.label = pg.TextItem(
+            color=theme.TEXT, anchor=(0.0, 1.2), fill=pg.mkBrush(16, 18, 20, 170)
+        )
         self.label.setFont(theme.font(theme.BASE_POINT_SIZE + 2, bold=True))
-        self.target = pg.TargetItem(size=26, symbol="crosshair", movable=True, pen=theme.pen(theme.TARGET, 3))
+        self.target = pg.TargetItem(
+            size=26, symbol="crosshair", movable=True, pen=theme.pen(theme.TARGET, 3)
+        )
         self.target.hide()
         self.target.sigPositionChanged.connect(self._on_target_dragged)
-        for z_value, item in enumerate((self.trajectory, self.shaft, self.tip, self.label, self.target)):
+        for z_value, item in enumerate(
+            (self.trajectory, self.shaft, self.tip, self.label, self.target)
+        ):
             item.setZValue(10 + z_value)
             view.addItem(item)
         self.hud = QtWidgets.QLabel(hud_parent)
@@ -100,9 +107,15 @@ class Overlay(QtCore.QObject):
             state.status = "low_confidence"
         else:
             state.status = "detected"
-        if needle is not None and self._target_point is not None and state.status != "low_confidence":
+        if (
+            needle is not None
+            and self._target_point is not None
+            and state.status != "low_confidence"
+        ):
             state.readout = target_readout(needle, self._target_point, mm_per_px)
-            state.on_target = state.readout is not None and state.readout.on_target(theme.ON_TARGET_MM)
+            state.on_target = state.readout is not None and state.readout.on_target(
+                theme.ON_TARGET_MM
+            )
         self.state = state
         self._draw_needle(result, state, region)
         self._draw_target(state)
@@ -117,7 +130,9 @@ class Overlay(QtCore.QObject):
             return
         coasting = state.status == "predicted"
         colour = theme.PREDICTED if coasting else theme.SHAFT
-        self.shaft.setData(np.array([needle.entry.x, needle.tip.x]), np.array([needle.entry.y, needle.tip.y]))
+        self.shaft.setData(
+            np.array([needle.entry.x, needle.tip.x]), np.array([needle.entry.y, needle.tip.y])
+        )
         self.shaft.setPen(theme.pen(colour, 5, dashed=coasting))
         self.shaft.setVisible(self.toggles.shaft)
         tip_colour = theme.PREDICTED if coasting else theme.TIP
@@ -131,8 +146,16 @@ class Overlay(QtCore.QObject):
         end = result.trajectory.end if result.trajectory is not None else path_end(needle, region)
         show_path = self.toggles.trajectory and end is not None and state.status != "low_confidence"
         if show_path:
-            path_colour = theme.ON_TARGET if state.on_target else theme.PREDICTED if coasting else theme.TRAJECTORY
-            self.trajectory.setData(np.array([needle.tip.x, end.x]), np.array([needle.tip.y, end.y]))
+            path_colour = (
+                theme.ON_TARGET
+                if state.on_target
+                else theme.PREDICTED
+                if coasting
+                else theme.TRAJECTORY
+            )
+            self.trajectory.setData(
+                np.array([needle.tip.x, end.x]), np.array([needle.tip.y, end.y])
+            )
             self.trajectory.setPen(theme.pen(path_colour, 3, dashed=True))
         self.trajectory.setVisible(show_path)
         self.label.setText(f"{needle.angle_deg:.0f}°  {needle.confidence * 100:.0f}%")
@@ -157,7 +180,8 @@ class Overlay(QtCore.QObject):
             lines.append(f"<span style='color:{theme.PREDICTED}'>PREDICTED (tracking lost)</span>")
         elif state.status == "low_confidence":
             lines.append(
-                f"<span style='color:{theme.TRAJECTORY}'>LOW CONFIDENCE {needle.confidence * 100:.0f}%</span>"
+                f"<span style='color:{theme.TRAJECTORY}'>"
+                f"LOW CONFIDENCE {needle.confidence * 100:.0f}%</span>"
             )
         else:
             lines.append(
@@ -170,7 +194,9 @@ class Overlay(QtCore.QObject):
             if readout.along_mm is not None and readout.miss_mm is not None:
                 text = f"Target {readout.along_mm:.1f} mm · miss {readout.miss_mm:.1f} mm"
             else:
-                text = f"Target {readout.along_px:.0f} px · miss {readout.miss_px:.0f} px (no scale)"
+                text = (
+                    f"Target {readout.along_px:.0f} px · miss {readout.miss_px:.0f} px (no scale)"
+                )
             if state.on_target:
                 text += " · ON PATH"
             lines.append(f"<span style='color:{colour}'>{text}</span>")

@@ -1,6 +1,7 @@
 """GUI-thread cost per painted frame and display rate, measured with ``perf_counter_ns``.
 
-A painted frame costs its update (setting image and overlay items) plus the render passes of the image
+A painted frame costs its update (setting image and overlay items) plus the render passes of the
+image
 view that follow it; both are added up here so the benchmark sees what the GUI thread really spends.
 """
 
@@ -31,7 +32,7 @@ class PaintSummary:
 
 
 class PaintStats:
-    """Collects per-frame GUI-thread time; ``warmup`` first frames are excluded from the percentiles."""
+    """Collects per-frame GUI-thread time; the first ``warmup`` frames are left out."""
 
     def __init__(self, warmup: int = 10) -> None:
         self.warmup = warmup
@@ -62,7 +63,9 @@ class PaintStats:
         recent = [t for t in self._times_ns if now - t <= 2_000_000_000]
         if len(recent) < 2:
             return 0.0
-        return (len(recent) - 1) / ((recent[-1] - recent[0]) / 1e9) if recent[-1] > recent[0] else 0.0
+        return (
+            (len(recent) - 1) / ((recent[-1] - recent[0]) / 1e9) if recent[-1] > recent[0] else 0.0
+        )
 
     def summary(self) -> PaintSummary:
         self._flush()
@@ -70,4 +73,6 @@ class PaintStats:
         if costs.size == 0:
             return PaintSummary(self.frames, self.display_fps(), 0.0, 0.0, 0.0, 0.0)
         p50, p95, p99 = np.percentile(costs, [50, 95, 99])
-        return PaintSummary(self.frames, self.display_fps(), float(p50), float(p95), float(p99), float(costs.max()))
+        return PaintSummary(
+            self.frames, self.display_fps(), float(p50), float(p95), float(p99), float(costs.max())
+        )

@@ -1,4 +1,4 @@
-"""Replay controls for recorded sources: play/pause, frame steps, seek slider with time, speed, loop,
+"""Replay controls for recorded sources: play/pause, frame steps, seek slider, speed, loop,
 and whether overlays are re-computed by the current model or shown as recorded.
 """
 
@@ -20,7 +20,8 @@ class ReplayBar(QtWidgets.QWidget):
     """A row of replay widgets; emits what the user asks for, shows where the replay is.
 
     Signals:
-        play_toggled(bool), step(int) (-1 or +1), seek(int) (exact frame index), speed_changed(float),
+        play_toggled(bool), step(int) (-1 or +1), seek(int) (exact frame index),
+        speed_changed(float),
         loop_changed(bool), overlay_mode_changed(str) ("model" or "recorded").
     """
 
@@ -54,7 +55,9 @@ class ReplayBar(QtWidgets.QWidget):
         for speed in SPEEDS:
             self.speed.addItem(f"{speed:g}×", speed)
         self.speed.setCurrentIndex(SPEEDS.index(1.0))
-        self.speed.currentIndexChanged.connect(lambda i: self.speed_changed.emit(float(self.speed.itemData(i))))
+        self.speed.currentIndexChanged.connect(
+            lambda i: self.speed_changed.emit(float(self.speed.itemData(i)))
+        )
         layout.addWidget(self.speed)
         self.loop = QtWidgets.QCheckBox("loop")
         self.loop.toggled.connect(self.loop_changed.emit)

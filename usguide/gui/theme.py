@@ -1,4 +1,4 @@
-"""Colours, pens and fonts of the display: a dark theme with large text, legible at arm's length in a dark room."""
+"""Colours, pens and fonts: a dark theme with large text, legible at arm's length in a dark room."""
 
 from __future__ import annotations
 
@@ -55,16 +55,20 @@ QGroupBox {{ border: 1px solid #33373d; border-radius: 6px; margin-top: 14px; pa
 QGroupBox::title {{ subcontrol-origin: margin; left: 8px; color: {MUTED}; }}
 QPushButton, QToolButton, QComboBox, QLineEdit, QDoubleSpinBox {{
     background-color: {PANEL}; border: 1px solid #3c4043; border-radius: 5px; padding: 4px 8px; }}
-QPushButton:checked, QToolButton:checked {{ background-color: #2e4a6b; border-color: {ROI_OUTLINE}; }}
+QPushButton:checked, QToolButton:checked {{
+    background-color: #2e4a6b; border-color: {ROI_OUTLINE}; }}
 QPushButton:hover, QToolButton:hover {{ border-color: {MUTED}; }}
 QSlider::groove:horizontal {{ height: 8px; background: #33373d; border-radius: 4px; }}
-QSlider::handle:horizontal {{ width: 18px; margin: -6px 0; background: {TEXT}; border-radius: 9px; }}
+QSlider::handle:horizontal {{
+    width: 18px; margin: -6px 0; background: {TEXT}; border-radius: 9px; }}
 QCheckBox::indicator {{ width: 18px; height: 18px; }}
 """
 
 
 def apply(app: QtWidgets.QApplication) -> None:
     """Applies the dark theme to the whole application and to pyqtgraph defaults."""
-    pg.setConfigOptions(antialias=True, background=BACKGROUND, foreground=TEXT, imageAxisOrder="row-major")
+    pg.setConfigOptions(
+        antialias=True, background=BACKGROUND, foreground=TEXT, imageAxisOrder="row-major"
+    )
     app.setStyle("Fusion")
     app.setStyleSheet(STYLE_SHEET)

@@ -1,23 +1,35 @@
-"""Latency budget: marks each frame within/over budget, derives the pipeline state, degrades and recovers.
+"""Latency budget: marks each frame within/over budget, derives the state, degrades and recovers.
 
 Policy (all numbers are ``BudgetPolicy`` fields; defaults in brackets):
 
-* Each result's capture-to-result latency is compared with the budget [50 ms]; over-budget frames are counted.
+* Each result's capture-to-result latency is compared with the budget [50 ms]; over-budget frames
+  are counted.
 * The recent window is the last ``window`` [30] measured frames. The state is, first match wins:
   - ``signal_lost``: the source reports ``LOST`` or ``RECONNECTING``;
-  - ``stalled``: no result for more than ``stall_ms`` [1000 ms] while the source should be delivering
+  - ``stalled``: no result for more than ``stall_ms`` [1000 ms] while the source should be
+    delivering
     (connected and not paused);
-  - ``over_budget``: at least ``over_fraction`` [50 %] of the recent window is over budget (sustained);
+  - ``over_budget``: at least ``over_fraction`` [50 %] of the recent window is over budget
+    (sustained);
   - ``warning``: the window's p95 exceeds ``warn_fraction`` [80 %] of the budget, or at least
     ``warn_overs`` [3] frames of the window are over budget;
-  - ``ok`` otherwise. Nothing but ``signal_lost``/``stalled`` is judged before ``min_frames`` [10] frames.
-* Degradation: after ``degrade_after`` [30] consecutive results in ``over_budget`` the detector's input is
-  scaled down one level (``scales`` [1.0, 0.75, 0.5]) through ``detector.input_scale``, and the window is
-  cleared so the next decision sees only frames at the new scale. The message then reads
+  - ``ok`` otherwise. Nothing but ``signal_lost``/``stalled`` is judged before ``min_frames`` [10]
+    frames.
+* Degradation: after ``degrade_after`` [30] consecutive results in ``over_budget`` the detector's
+  input is
+  scaled down one level (``scales`` [1.0, 0.75, 0.5], relative to the detector's own
+  ``input_scale`` when it
+  was attached, e.g. 0.5 -> 0.375 -> 0.25; a detector whose scale is None (automatic) or absent is
+  never
+  touched) through ``detector.input_scale``, and
+  the window is cleared so the next decision sees only frames at the new scale. The message then
+  reads
   ``"degraded: detector input 75 %"``.
 * Recovery: after ``recover_after`` [150] consecutive results with the window's p95 below
-  ``recover_fraction`` [50 %] of the budget, the scale goes back up one level (and the window is cleared).
-  The long recovery delay against the short degradation delay is the hysteresis that stops oscillation.
+  ``recover_fraction`` [50 %] of the budget, the scale goes back up one level (and the window is
+  cleared).
+  The long recovery delay against the short degradation delay is the hysteresis that stops
+  oscillation.
 """
 
 from __future__ import annotations
@@ -68,7 +80,8 @@ class BudgetMonitor:
 
     Args:
         budget_ms: the capture-to-result budget (overrides ``policy.budget_ms``).
-        detector: anything with a settable ``input_scale`` float; None (or without the attribute) disables
+        detector: anything with a settable ``input_scale`` float; None (or without the attribute)
+            disables
             degradation, the state is still reported.
         policy: the thresholds.
     """
@@ -87,6 +100,7 @@ class BudgetMonitor:
             raise ValueError("budget_ms must be positive")
         self._lock = threading.Lock()
         self._detector = detector
+        self._base_scale = self._read_base_scale()
         self._level = 0
         self.frames_within = 0
         self.frames_over = 0
@@ -109,6 +123,7 @@ class BudgetMonitor:
         """Steers another detector from now on (the current scale level is applied to it)."""
         with self._lock:
             self._detector = detector
+            self._base_scale = self._read_base_scale()
             self._apply_scale()
 
     def observe(self, latency_ms: float, now_ns: int | None = None) -> bool:
@@ -129,7 +144,10 @@ class BudgetMonitor:
                 self._over_streak += 1
             else:
                 self._over_streak = 0
-            if len(self._window) >= policy.min_frames and p95 < policy.recover_fraction * policy.budget_ms:
+            if (
+                len(self._window) >= policy.min_frames
+                and p95 < policy.recover_fraction * policy.budget_ms
+            ):
                 self._recover_streak += 1
             else:
                 self._recover_streak = 0
@@ -142,14 +160,18 @@ class BudgetMonitor:
             return within
 
     def tick(
-        self, now_ns: int | None = None, source_state: SourceState | None = None, expecting: bool = True
+        self,
+        now_ns: int | None = None,
+        source_state: SourceState | None = None,
+        expecting: bool = True,
     ) -> PipelineState:
         """Re-evaluates the state without a new result (source state, stall); returns the state.
 
         Args:
             now_ns: the current ``perf_counter_ns``.
             source_state: the source's connection state (None: unchanged).
-            expecting: whether the source should be delivering frames now (False when paused or ended).
+            expecting: whether the source should be delivering frames now (False when paused or
+                ended).
         """
         now = time.perf_counter_ns() if now_ns is None else now_ns
         with self._lock:
@@ -185,6 +207,7 @@ class BudgetMonitor:
 
     @property
     def input_scale(self) -> float:
+        """The degradation factor now (1.0: full input), relative to the detector's base scale."""
         return self.policy.scales[self._level]
 
     @property
@@ -204,9 +227,8 @@ class BudgetMonitor:
                 parts.append(f"stalled: no result for more than {self.policy.stall_ms:.0f} ms")
             elif state in (PipelineState.OVER_BUDGET, PipelineState.WARNING):
                 label = "over budget" if state is PipelineState.OVER_BUDGET else "warning"
-                parts.append(
-                    f"{label}: p95 {self._window_p95():.1f} ms of {self.policy.budget_ms:g} ms budget"
-                )
+                p95 = self._window_p95()
+                parts.append(f"{label}: p95 {p95:.1f} ms of {self.policy.budget_ms:g} ms budget")
             if self._level > 0:
                 parts.append(f"degraded: detector input {round(self.input_scale * 100)} %")
             return "; ".join(parts)
@@ -224,7 +246,10 @@ class BudgetMonitor:
         overs = sum(1 for value in self._window if value > policy.budget_ms)
         if overs >= policy.over_fraction * len(self._window):
             return PipelineState.OVER_BUDGET
-        if overs >= policy.warn_overs or self._window_p95() > policy.warn_fraction * policy.budget_ms:
+        if (
+            overs >= policy.warn_overs
+            or self._window_p95() > policy.warn_fraction * policy.budget_ms
+        ):
             return PipelineState.WARNING
         return PipelineState.OK
 
@@ -249,11 +274,18 @@ class BudgetMonitor:
         self._over_streak = self._recover_streak = 0
 
     def _can_scale(self) -> bool:
-        return self._detector is not None and hasattr(self._detector, "input_scale")
+        return self._detector is not None and self._base_scale is not None
+
+    def _read_base_scale(self) -> float | None:
+        """The detector's own scale; None (never touched) when it has none or it is automatic
+        (None)."""
+        value = getattr(self._detector, "input_scale", None)
+        return float(value) if isinstance(value, (int, float)) and value > 0 else None
 
     def _apply_scale(self) -> None:
         if self._can_scale():
             try:
-                self._detector.input_scale = self.input_scale
+                self._detector.input_scale = self._base_scale * self.input_scale
             except (AttributeError, TypeError, ValueError):
-                pass  # a detector that cannot scale keeps its input; the state still says over budget
+                # a detector that cannot scale keeps its input; the state still says over budget
+                pass

@@ -1,7 +1,8 @@
-"""Feeds every captured frame to the recorder, in capture order, with the result computed on it when any.
+"""Feeds every captured frame to the recorder in capture order, with its own result when any.
 
 Frames wait here (a few, bounded) until the worker has analysed them or they were dropped by the
-newest-frame slot, so a recording keeps every frame it can write and pairs each with its own detection.
+newest-frame slot, so a recording keeps every frame it can write and pairs each with its own
+detection.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ class RecorderFeed:
     """Orders frames for ``recorder.write(frame, result_json | None)``.
 
     Args:
-        recorder: anything with ``write(frame, result) -> bool`` that never blocks (``SessionWriter``).
-        max_pending: frames held while their result is pending; beyond that the oldest is written without
+        recorder: anything with ``write(frame, result) -> bool`` that never blocks
+            (``SessionWriter``).
+        max_pending: frames held while their result is pending; beyond that the oldest is written
+            without
             a result, so a stuck analyzer never holds frames back for long.
         await_results: False when no analyzer runs (frames are written at once).
     """

@@ -16,7 +16,8 @@ class RecordedAnalyzer:
     """``process(frame) -> FrameResult`` from ``recording.results_for(frame.index)``.
 
     Args:
-        recording: anything with ``results_for(index) -> dict | None`` (``RecordingSource``), the JSON of
+        recording: anything with ``results_for(index) -> dict | None`` (``RecordingSource``), the
+            JSON of
             ``FrameResult.to_json()``.
         name: the detector name the results carry.
     """

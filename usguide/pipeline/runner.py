@@ -2,7 +2,8 @@
 
 capture thread: ``source.read()`` -> newest-frame slot (+ every frame to the recorder)
 worker thread:  newest frame -> ``analyzer.process`` -> result slot -> subscribers' callbacks
-Nothing queues: under overload frames are overwritten in the slot and counted, so latency cannot grow.
+Nothing queues: under overload frames are overwritten in the slot and counted, so latency cannot
+    grow.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ _ENDED_READ_S = 0.02  # pause while a file source has ended
 
 @dataclass
 class LiveFrameResult(FrameResult):
-    """``display_mode="lowest-latency"``: the newest captured frame shown at once with the last overlay.
+    """``display_mode="lowest-latency"``: the newest captured frame shown at once with the last
+    overlay.
 
-    ``needle``/``trajectory`` were computed on frame ``overlay_frame_index`` (an older frame), captured
+    ``needle``/``trajectory`` were computed on frame ``overlay_frame_index`` (an older frame),
+    captured
     ``overlay_age_ms`` before this frame was handed out; both None before the first result.
     """
 
@@ -44,17 +47,21 @@ class LiveFrameResult(FrameResult):
 class Pipeline:
     """Runs a source through an analyzer on two daemon threads and hands results to subscribers.
 
-    The pipeline owns the source from ``start()`` to ``stop()``: it opens it (unless ``open_source`` is
+    The pipeline owns the source from ``start()`` to ``stop()``: it opens it (unless
+    ``open_source`` is
     False) and always closes it. The analyzer and recorder stay the caller's to close.
 
     Args:
         source: where frames come from.
-        analyzer: ``process(frame) -> FrameResult`` (``FrameAnalyzer``, ``RecordedAnalyzer``); None for
+        analyzer: ``process(frame) -> FrameResult`` (``FrameAnalyzer``, ``RecordedAnalyzer``); None
+            for
             pure capture and display (results carry needle None).
         budget_ms: capture-to-result budget watched by the ``BudgetMonitor``.
         recorder: ``write(frame, result_json) -> bool``; gets every captured frame it can write.
-        display_mode: ``"paired"`` (subscribers get each result, frame and overlay from the same frame) or
-            ``"lowest-latency"`` (subscribers get every captured frame at once as a ``LiveFrameResult``
+        display_mode: ``"paired"`` (subscribers get each result, frame and overlay from the same
+            frame) or
+            ``"lowest-latency"`` (subscribers get every captured frame at once as a
+            ``LiveFrameResult``
             with the last overlay, called from the capture thread).
         warmup_frames: first frames left out of the statistics.
         budget_policy: thresholds of the budget monitor.
@@ -105,7 +112,8 @@ class Pipeline:
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
-        """Opens the source and starts both threads. Raises UsguideError when the source cannot open."""
+        """Opens the source and starts both threads. Raises UsguideError when the source cannot
+        open."""
         if self._running:
             return
         if self._open_source:
@@ -120,10 +128,12 @@ class Pipeline:
         self._start_capture()
 
     def stop(self, timeout_s: float = 2.0) -> bool:
-        """Stops both threads and closes the source, within about ``timeout_s`` even if ``read()`` hangs.
+        """Stops both threads and closes the source, within about ``timeout_s`` even if ``read()``
+        hangs.
 
         Returns:
-            True when every thread ended; False when one is still stuck (a daemon thread, left behind).
+            True when every thread ended; False when one is still stuck (a daemon thread, left
+            behind).
         """
         deadline = time.monotonic() + timeout_s
         self._stop.set()
@@ -141,8 +151,10 @@ class Pipeline:
         return not alive
 
     def set_source(self, source: FrameSource, timeout_s: float = 2.0) -> None:
-        """Switches to another source: opens it first (on failure the old one keeps running), then stops
-        the capture thread, closes the old source, resets statistics, budget and tracking, and resumes."""
+        """Switches to another source: opens it first (on failure the old one keeps running), then
+        stops
+        the capture thread, closes the old source, resets statistics, budget and tracking, and
+        resumes."""
         if not self._running:
             self._source = source
             return
@@ -172,7 +184,8 @@ class Pipeline:
             self._feed.await_results = analyzer is not None
 
     def set_recorder(self, recorder: Any | None) -> None:
-        """Starts (or with None stops) handing frames to a recorder; the caller starts and closes it."""
+        """Starts (or with None stops) handing frames to a recorder; the caller starts and closes
+        it."""
         old = self._feed
         self._feed = self._make_feed(recorder)
         if old is not None:
@@ -180,23 +193,27 @@ class Pipeline:
 
     # -- consumers ----------------------------------------------------------------------------
     def subscribe(self, callback: Callable[[FrameResult], None]) -> Callable[[], None]:
-        """Registers a display consumer (see ``display_mode``); returns a function that unsubscribes."""
+        """Registers a display consumer (see ``display_mode``); returns a function that
+        unsubscribes."""
         with self._lock:
             self._subscribers = (*self._subscribers, callback)
         return lambda: self._unsubscribe("_subscribers", callback)
 
     def subscribe_results(self, callback: Callable[[FrameResult], None]) -> Callable[[], None]:
-        """Registers a consumer of every paired result (any display mode), called from the worker."""
+        """Registers a consumer of every paired result (any display mode), called from the
+        worker."""
         with self._lock:
             self._result_subscribers = (*self._result_subscribers, callback)
         return lambda: self._unsubscribe("_result_subscribers", callback)
 
     def poll_result(self, timeout: float | None = 0.0) -> FrameResult | None:
-        """Takes the newest result not yet polled (for consumers that poll instead of subscribing)."""
+        """Takes the newest result not yet polled (for consumers that poll instead of
+        subscribing)."""
         return self._results.get(timeout) if timeout else self._results.get_nowait()
 
     def mark_displayed(self, result: FrameResult) -> None:
-        """Called by the display once ``result`` is on screen: stamps it and feeds the display latency."""
+        """Called by the display once ``result`` is on screen: stamps it and feeds the display
+        latency."""
         result.timings.t_display_ns = time.perf_counter_ns()
         self._stats.record_display(result.timings)
 
@@ -343,7 +360,9 @@ class Pipeline:
 
     def _deliver(self, frame: Frame, result: FrameResult) -> None:
         if self._stats.record_result(result.timings):
-            self._budget.observe(result.timings.capture_to_result_ms or 0.0, result.timings.t_result_ns)
+            self._budget.observe(
+                result.timings.capture_to_result_ms or 0.0, result.timings.t_result_ns
+            )
         else:
             self._budget.heartbeat(result.timings.t_result_ns)
         feed = self._feed
@@ -368,7 +387,9 @@ class Pipeline:
             overlay_age_ms=None if last is None else (now - last.frame.t_capture_ns) / 1e6,
         )
 
-    def _emit(self, callbacks: tuple[Callable[[FrameResult], None], ...], result: FrameResult) -> None:
+    def _emit(
+        self, callbacks: tuple[Callable[[FrameResult], None], ...], result: FrameResult
+    ) -> None:
         for callback in callbacks:
             try:
                 callback(result)
@@ -399,7 +420,9 @@ class Pipeline:
 
     def _unsubscribe(self, attribute: str, callback: Callable[[FrameResult], None]) -> None:
         with self._lock:
-            setattr(self, attribute, tuple(cb for cb in getattr(self, attribute) if cb is not callback))
+            setattr(
+                self, attribute, tuple(cb for cb in getattr(self, attribute) if cb is not callback)
+            )
 
 
 def _source_state(source: FrameSource) -> SourceState:

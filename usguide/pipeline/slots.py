@@ -1,6 +1,7 @@
 """A one-element, thread-safe, newest-wins slot: the only hand-over point on the frame path.
 
-A producer never blocks and never queues: ``put`` replaces whatever is waiting (that item is dropped and
+A producer never blocks and never queues: ``put`` replaces whatever is waiting (that item is
+    dropped and
 counted), so the consumer always gets the newest item and latency cannot grow with time.
 """
 

@@ -1,8 +1,11 @@
-"""Latency statistics of the pipeline: per stage and end to end, recent window and whole run, warm-up excluded.
+"""Latency statistics: per stage and end to end, recent window and whole run, warm-up excluded.
 
-Percentiles use linear interpolation between closest ranks (``numpy.percentile``'s default), so a run of
-1..100 ms gives p50 50.5, p95 95.05, p99 99.01, max 100. The whole-run series keep every sample up to
-``run_cap`` values each, then a uniform reservoir of that size (max and mean stay exact), so memory stays
+Percentiles use linear interpolation between closest ranks (``numpy.percentile``'s default), so a
+run of
+1..100 ms gives p50 50.5, p95 95.05, p99 99.01, max 100. The whole-run series keep every sample up
+to
+``run_cap`` values each, then a uniform reservoir of that size (max and mean stay exact), so memory
+stays
 bounded during a long soak.
 """
 
@@ -21,7 +24,8 @@ from usguide.types import Timings
 
 END_TO_END = "capture_to_result"  # capture -> result ready
 OVERHEAD = "overhead"  # capture_to_result minus inference: everything that is not the model
-QUEUE_WAIT = "queue_wait"  # capture -> first stage start (time spent waiting in the newest-frame slot)
+# capture -> first stage start (time spent waiting in the newest-frame slot)
+QUEUE_WAIT = "queue_wait"
 DISPLAY = "capture_to_display"  # capture -> drawn on screen (``Pipeline.mark_displayed``)
 INFERENCE = "inference"
 DEFAULT_WINDOW = 300
@@ -74,12 +78,15 @@ class PipelineStats:
     """A snapshot of the pipeline's counters and latencies (plain data, safe to keep).
 
     Attributes:
-        frames_captured / frames_processed / frames_dropped / frames_displayed: counters since start.
+        frames_captured / frames_processed / frames_dropped / frames_displayed: counters since
+            start.
         warmup_frames: how many first processed frames are excluded from the latencies.
-        capture_fps / processed_fps: whole-run throughput after warm-up; ``*_window`` over the window.
+        capture_fps / processed_fps: whole-run throughput after warm-up; ``*_window`` over the
+            window.
         stages: per stage name (``preprocess``, ``inference``, ...).
         latency: ``capture_to_result``, ``overhead``, ``queue_wait`` and ``capture_to_display``.
-        state / message / input_scale / frames_over_budget: filled by the pipeline from its budget monitor.
+        state / message / input_scale / frames_over_budget: filled by the pipeline from its budget
+            monitor.
     """
 
     frames_captured: int = 0
@@ -147,7 +154,8 @@ class StatsCollector:
     """Accumulates counters and latencies from the pipeline's threads (thread-safe).
 
     Args:
-        warmup_frames: the first N processed (and displayed) frames are left out of every latency series
+        warmup_frames: the first N processed (and displayed) frames are left out of every latency
+            series
             and of the throughput.
         window: the recent window size in frames.
         run_cap: samples kept exactly per whole-run series before reservoir sampling.
@@ -260,8 +268,12 @@ class StatsCollector:
                 frames_dropped=self._dropped,
                 frames_displayed=self._displayed,
                 warmup_frames=self.warmup_frames,
-                capture_fps=_rate(self._counted_captures, self._first_capture_ns, self._last_capture_ns),
-                processed_fps=_rate(self._counted_results, self._first_result_ns, self._last_result_ns),
+                capture_fps=_rate(
+                    self._counted_captures, self._first_capture_ns, self._last_capture_ns
+                ),
+                processed_fps=_rate(
+                    self._counted_results, self._first_result_ns, self._last_result_ns
+                ),
                 capture_fps_window=_window_rate(self._capture_times),
                 processed_fps_window=_window_rate(self._result_times),
                 stages={name: s.summary() for name, s in self._stages.items()},

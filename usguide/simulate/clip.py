@@ -17,7 +17,7 @@ from usguide.simulate.motion import Motion
 from usguide.simulate.probe import ProbeGeometry, ScanConverter, make_geometry
 from usguide.simulate.screen import Screen
 from usguide.simulate.speckle import random_psf, speckle_envelope
-from usguide.simulate.tissue import random_anatomy, tissue_maps
+from usguide.simulate.tissue import Anatomy, TissueMaps, random_anatomy, tissue_maps
 from usguide.types import Point, Roi
 
 
@@ -46,15 +46,15 @@ class ClipRenderer:
                 float(rng.uniform(0.4, 0.75)) * geo.depth_mm,
             )
         anatomy = random_anatomy(rng, geo.depth_mm, half_w, target)
-        x, z = geo.padded_grid(self.pad)
-        maps = tissue_maps(anatomy, x, z, rng, geo.mm_per_px)
+        maps = self._tissue(anatomy, rng)
         self.psf = random_psf(rng, geo)
         self.envelope = speckle_envelope(maps, geo, self.psf, rng)
         self.origins, self.dirs = geo.beams()
         self.look = needle_mod.random_look(rng, res.gauge, res.needle_gain)
         self.plan = (
             needle_mod.NeedlePlan(
-                rng, geo, res.angle_deg, res.side, config.n_frames, config.fps, target, self.look
+                rng, geo, res.angle_deg, res.side, config.n_frames, config.fps, target, self.look,
+                config.elevation,
             )
             if res.needle
             else None
@@ -79,6 +79,23 @@ class ClipRenderer:
         else:
             self.roi = Roi(0, 0, width, height)
         self.fan = geo.fan_mask() if geo.kind == "convex" else None
+
+    def _tissue(self, anatomy: Anatomy, rng: np.random.Generator) -> TissueMaps:
+        """Tissue maps on the padded beam grid; large grids are evaluated at half resolution (the
+        anatomy is smooth at that scale; speckle and the needle stay full resolution)."""
+        geo = self.geometry
+        x, z = geo.padded_grid(self.pad)
+        step = 2 if x.size > 120_000 else 1
+        maps = tissue_maps(
+            anatomy, x[::step, ::step].astype(np.float32), z[::step, ::step].astype(np.float32),
+            rng, geo.mm_per_px * step,
+        )
+        if step == 1:
+            return maps
+        size = (x.shape[1], x.shape[0])
+        return TissueMaps(
+            *(cv2.resize(m, size, interpolation=cv2.INTER_LINEAR) for m in (maps.echo, maps.specular, maps.atten))
+        )
 
     @property
     def mm_per_px(self) -> float:

@@ -73,8 +73,10 @@ class SimConfig:
         side: "left" or "right" (where the needle enters).
         screen: embed in a vendor-style screen; artefacts: gain/dynamic range/JPEG/resize degradations.
         motion: scale of hand jitter, breathing and probe slide (0 = still).
-        needle_gain: shaft echo amplitude relative to soft tissue (None: drawn, 2..9).
+        needle_gain: shaft echo amplitude relative to soft tissue (None: drawn, 3..16).
         target: (x_mm, z_mm) a point the needle aims at; a hypoechoic target is placed there.
+        elevation: out-of-plane behaviour: "aligned", "drift" (parts drop out), "tip_only" (only the
+            tip region in plane) or "tip_lost" (the tip leaves the plane); None: drawn.
     """
 
     seed: int
@@ -94,6 +96,7 @@ class SimConfig:
     motion: float = 1.0
     needle_gain: float | None = None
     target: tuple[float, float] | None = None
+    elevation: str | None = None
 
     def validate(self) -> None:
         """Raises UsguideError when a field is out of range."""
@@ -113,6 +116,10 @@ class SimConfig:
             raise UsguideError(f"depth {self.depth_mm} mm out of range: use 20..80 mm")
         if self.gauge is not None and not 14 <= self.gauge <= 30:
             raise UsguideError(f"needle gauge {self.gauge} out of range: use 17..25")
+        if self.elevation not in (None, "aligned", "drift", "tip_only", "tip_lost"):
+            raise UsguideError(
+                f"unknown elevation {self.elevation!r}: use aligned, drift, tip_only or tip_lost"
+            )
         if self.side not in (None, "left", "right"):
             raise UsguideError(f"unknown side {self.side!r}: use left or right")
 
@@ -160,7 +167,7 @@ def resolve(config: SimConfig, rng: np.random.Generator) -> Resolved:
         (config.width, config.height) if (config.width, config.height) in SCREEN_SIZES else size_draw
     )
     artefacts = config.artefacts if config.artefacts is not None else variant == "random"
-    gain = config.needle_gain if config.needle_gain is not None else float(rng.uniform(2.0, 9.0))
+    gain = config.needle_gain if config.needle_gain is not None else float(np.exp(rng.uniform(np.log(3.0), np.log(16.0))))
     return Resolved(probe, depth, needle, gauge, angle, side, screen, screen_size, artefacts, gain)
 
 

@@ -14,9 +14,10 @@ from usguide.simulate.probe import ProbeGeometry
 
 
 def _smooth_noise(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:
-    raw = rng.standard_normal((1, n + 16)).astype(np.float32)
-    out = cv2.GaussianBlur(raw, (0, 0), sigma)[0, 8 : 8 + n]
-    return out / (out.std() + 1e-6)
+    chunk = 600 * (n // 600 + 1)  # fixed length: the first frames do not depend on the clip length
+    raw = rng.standard_normal((1, chunk)).astype(np.float32)
+    out = cv2.GaussianBlur(raw, (0, 0), sigma)[0]
+    return (out / (out.std() + 1e-6))[:n]
 
 
 class Motion:
@@ -36,8 +37,8 @@ class Motion:
         period = float(rng.uniform(3.0, 5.5))
         phase = float(rng.uniform(0, 2 * np.pi))
         breath = np.sin(2 * np.pi * t / period + phase)
-        slide_mm = float(rng.uniform(-4.0, 4.0)) if rng.random() < 0.4 else 0.0
-        lateral_mm = jitter_mm + 0.3 * breath * float(rng.uniform(0, 1)) + slide_mm * t / max(t[-1], 1)
+        slide_speed = float(rng.uniform(-1.0, 1.0)) if rng.random() < 0.4 else 0.0  # mm/s
+        lateral_mm = jitter_mm + 0.3 * breath * float(rng.uniform(0, 1)) + slide_speed * t
         self.geometry, self.pad = geometry, pad
         mid = geometry.depth_mm * 0.5
         if geometry.kind == "linear":

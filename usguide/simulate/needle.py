@@ -73,7 +73,7 @@ def random_look(rng: np.random.Generator, gauge: int, gain: float) -> NeedleLook
         reverb_ratio=float(rng.uniform(0.35, 0.7)) * (1.1 if diameter > 1.0 else 1.0),
         reverb_count=int(rng.integers(2, 8)),
         tail=float(rng.uniform(0.05, 0.25)),
-        shadow=float(rng.uniform(0.3, 0.75)),
+        shadow=float(rng.uniform(0.1, 0.45)),
         tip_gain=tip_gain,
         elev_sigma=float(rng.uniform(0.5, 1.0)),
         texture=texture,
@@ -103,6 +103,7 @@ class NeedlePlan:
         fps: float,
         target: tuple[float, float] | None,
         look: NeedleLook,
+        elevation: str | None = None,
     ) -> None:
         depth = geometry.depth_mm
         sign = 1.0 if side == "left" else -1.0
@@ -112,8 +113,12 @@ class NeedlePlan:
             half = (geometry.radius_mm + z_in) * math.sin(geometry.half_angle) * 0.97
         angle = math.radians(angle_deg)
         if target is not None:
-            # Aim at the target: puncture where the chosen angle leads to it.
+            # Aim at the target: puncture where the chosen angle leads to it, but never under the
+            # probe (the skin is punctured beside it); then the angle follows from the target.
             x0 = target[0] - sign * (target[1] / math.tan(angle))
+            if -sign * x0 < half + 2.0:
+                x0 = -sign * (half + float(rng.uniform(2.0, 8.0)))
+                angle = math.atan2(target[1], abs(target[0] - x0))
             origin = np.array([x0, 0.0])
         else:
             origin = np.array([-sign * (half + z_in / math.tan(angle)), 0.0])
@@ -127,34 +132,39 @@ class NeedlePlan:
             s_goal = s_edge + float(rng.uniform(0.35, 0.9)) * max(s_far - s_edge, 5.0)
         duration = n_frames / fps
         t = np.arange(n_frames) / fps
+        # Separate streams so the first frames do not depend on the clip length.
+        keys_rng = np.random.default_rng(int(rng.integers(0, 2**63 - 1)))
+        chunk = 600 * (n_frames // 600 + 1)
+        jitter = cv2.GaussianBlur(rng.standard_normal((2, chunk)).astype(np.float32), (0, 0), 3)
         keys_t, keys_l, keys_a = [0.0], [], [0.0]
-        start = s_edge - float(rng.uniform(1.0, 8.0)) if rng.random() < 0.5 else s_edge + float(
-            rng.uniform(0.1, 0.5)
+        start = s_edge - float(keys_rng.uniform(1.0, 5.0)) if keys_rng.random() < 0.35 else s_edge + float(
+            keys_rng.uniform(0.1, 0.5)
         ) * (s_goal - s_edge)
         keys_l.append(max(start, 1.0))
         now, length, redirect = 0.0, keys_l[0], 0.0
         while now < duration + 1.0:
-            action = rng.random()
-            if length < s_goal - 1.0 and action < 0.6:
-                step = min(float(rng.uniform(3.0, 15.0)), s_goal - length)
-                now += step / float(rng.uniform(2.0, 9.0))
+            action = keys_rng.random()
+            if length < s_goal - 1.0 and (action < 0.6 or length < s_edge + 3.0):
+                step = min(float(keys_rng.uniform(3.0, 15.0)), s_goal - length)
+                now += step / float(keys_rng.uniform(2.0, 9.0))
                 length += step
             elif action < 0.78 or length < s_edge + 5:
-                now += float(rng.uniform(0.3, 1.5))  # pause
+                now += float(keys_rng.uniform(0.3, 1.5))  # pause
             else:
-                back = float(rng.uniform(3.0, 12.0))
-                now += back / float(rng.uniform(4.0, 10.0))
+                back = float(keys_rng.uniform(3.0, 12.0))
+                now += back / float(keys_rng.uniform(4.0, 10.0))
                 length = max(1.0, length - back)
-                redirect += math.radians(float(rng.uniform(-6.0, 6.0)))
+                redirect += math.radians(float(keys_rng.uniform(-6.0, 6.0)))
             keys_t.append(now)
             keys_l.append(length)
             keys_a.append(redirect)
-        jitter = cv2.GaussianBlur(rng.standard_normal((2, n_frames + 8)).astype(np.float32), (0, 0), 3)
         self.length = _eased(keys_t, keys_l, t) + 0.15 * jitter[0, :n_frames]
         turn = _eased(keys_t, keys_a, t) + math.radians(0.25) * jitter[1, :n_frames]
         self.angle = np.clip(angle + turn, math.radians(5.0), math.radians(80.0))
         sigma = look.elev_sigma
-        style = rng.choice(["aligned", "drift", "tip_only", "tip_lost"], p=[0.55, 0.25, 0.12, 0.08])
+        styles = ["aligned", "drift", "tip_only", "tip_lost"]
+        drawn = str(rng.choice(styles, p=[0.55, 0.25, 0.12, 0.08]))
+        style = elevation or drawn
         phase = float(rng.uniform(0, 2 * np.pi))
         period = float(rng.uniform(2.5, 8.0))
         wave = np.sin(2 * np.pi * t / period + phase)
@@ -221,14 +231,16 @@ def render(
     from usguide.simulate.speckle import beam_spacing_mm  # local: avoid a cycle at import
 
     width_mm = beam_spacing_mm(geometry, float(np.mean(rho)))
-    extent = width_mm * along / across + 0.5 * look.diameter / across
+    extent = width_mm * along / across + 0.15 * look.diameter / across
     sigma = np.sqrt((0.12 / s_mm) ** 2 + (extent / s_mm / 2.355) ** 2)
-    spacing = max(look.diameter / s_mm, 2.5) / across
+    spacing = max(0.8 * look.diameter / s_mm, 3.0) / across
     # Acoustic shadow below the in-plane shaft.
     rows = np.arange(nr, dtype=np.float32)[:, None]
-    shade = 1.0 - look.shadow * elev * np.clip(spec * 1.5, 0, 1)
-    below = rows > (row + 2.0 * sigma)[None, :]
-    image[:, cols] *= np.where(below, shade[None, :], 1.0).astype(np.float32)
+    shade = look.shadow * elev * np.clip(spec * 1.5, 0, 1)
+    depth_below = rows - (row + 2.0 * sigma)[None, :]
+    # The shadow is strongest just under the shaft and fills in with depth (beam width, diffraction).
+    fill = np.exp(-np.clip(depth_below, 0, None) * (s_mm / 25.0))
+    image[:, cols] *= np.where(depth_below > 0, 1.0 - shade[None, :] * fill, 1.0).astype(np.float32)
     # Shaft, reverberation copies and comet tail.
     span = int(np.ceil(3 * sigma.max() + look.reverb_count * spacing.max() + 12))
     offs = np.arange(-int(np.ceil(3 * sigma.max())) - 1, span + 1)

@@ -104,7 +104,7 @@ def random_anatomy(
 
 def _texture(rng: np.random.Generator, shape: tuple[int, int], sx: float, sz: float) -> np.ndarray:
     """Zero-mean unit-variance noise blurred anisotropically (sigmas in grid cells)."""
-    noise = rng.standard_normal(shape).astype(np.float32)
+    noise = rng.standard_normal(shape, dtype=np.float32)
     tex = cv2.GaussianBlur(noise, (0, 0), sigmaX=sx, sigmaY=sz, borderType=cv2.BORDER_REFLECT)
     return tex / (tex.std() + 1e-6)
 
@@ -118,7 +118,10 @@ def _sample(tex: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 def _ridge(dist: np.ndarray, width: float) -> np.ndarray:
-    return np.exp(-0.5 * (dist / width) ** 2)
+    out = np.zeros(dist.shape, np.float32)
+    near = np.abs(dist) < 4 * width  # exp only where it matters
+    out[near] = np.exp(-0.5 * (dist[near] / width) ** 2)
+    return out
 
 
 def tissue_maps(
@@ -126,12 +129,12 @@ def tissue_maps(
 ) -> TissueMaps:
     """Evaluates the anatomy at points (x, z) in mm; returns float32 maps of the same shape."""
     a = anatomy
-    cell = 0.12  # mm per texture cell
-    tex_shape = (512, 1024)
+    cell = 0.16  # mm per texture cell
+    tex_shape = (384, 768)
     line_w = max(0.5 * mm_per_px, 0.08)
-    fat_tex = _texture(rng, tex_shape, 25.0, 12.0)
-    fib_tex = _texture(rng, tex_shape, 40.0, 0.8)
-    lob_tex = _texture(rng, tex_shape, 4.0, 3.0)
+    fat_tex = _texture(rng, tex_shape, 19.0, 9.0)
+    fib_tex = _texture(rng, tex_shape, 30.0, 0.6)
+    lob_tex = _texture(rng, tex_shape, 3.0, 2.2)
     ca, sa = np.cos(a.fibre_angle), np.sin(a.fibre_angle)
     u = (x * ca + z * sa) / cell
     v = (-x * sa + z * ca) / cell

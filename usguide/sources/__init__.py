@@ -1,1 +1,1 @@
-"""Frame sources behind one interface (device, video file, image folder, DICOM, recording, simulator)."""
+"""Frame sources behind one interface (device, video, image folder, DICOM, recording, simulator)."""

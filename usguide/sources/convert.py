@@ -25,8 +25,8 @@ def to_frame_image(image: np.ndarray) -> np.ndarray:
 
 
 def _scale_to_uint8(image: np.ndarray) -> np.ndarray:
-    # Integer images are scaled by their type's range so every frame of a clip gets the same mapping;
-    # float images (rare) by their own range.
+    # Integer images are scaled by their type's range so every frame of a clip gets the same
+    # mapping; float images (rare) by their own range.
     if np.issubdtype(image.dtype, np.integer):
         top = float(np.iinfo(image.dtype).max)
         if image.dtype == np.uint16 and image.max(initial=0) < 4096:

@@ -1,4 +1,7 @@
-"""USB/capture devices via OpenCV: a grab thread keeps only the newest frame, watches the signal, reconnects."""
+"""USB/capture devices via OpenCV.
+
+A grab thread keeps only the newest frame, watches for a lost signal and reconnects with back-off.
+"""
 
 from __future__ import annotations
 
@@ -69,9 +72,9 @@ class DeviceSource(FrameSource):
 
     A grab thread reads the device continuously and keeps only the newest frame, so a slow consumer
     never receives a stale buffered frame (the skipped ones are counted in ``dropped``). When no new
-    frame arrives for ``lost_after_s`` (or the device repeats the identical frame/timestamp that long),
-    the state turns LOST, then RECONNECTING while the device is reopened with exponential back-off,
-    then CONNECTED again.
+    frame arrives for ``lost_after_s`` (or the device repeats the identical frame/timestamp that
+    long), the state turns LOST, then RECONNECTING while the device is reopened with exponential
+    back-off, then CONNECTED again.
 
     Args:
         device: index, ``"device:N"`` or a path such as ``/dev/video2``.
@@ -157,18 +160,26 @@ class DeviceSource(FrameSource):
         )
         self._thread.start()
         with self._new_frame:
-            got = self._new_frame.wait_for(lambda: self._latest is not None, self.first_frame_timeout_s)
+            got = self._new_frame.wait_for(
+                lambda: self._latest is not None, self.first_frame_timeout_s
+            )
             first = self._latest
         if not got or first is None:
             self.close()
             raise UsguideError(
                 f"capture device {name} opened but delivered no frame in "
-                f"{self.first_frame_timeout_s:g} s — check the cable/source or try another --backend"
+                f"{self.first_frame_timeout_s:g} s — check the cable/source or try another "
+                "--backend"
             )
         self._record_format(first, capture)
         fps = self.requested["fps"] or capture.get(cv2.CAP_PROP_FPS) or 30.0
         self._info = SourceInfo(
-            name=name, kind="device", width=first.width, height=first.height, fps=float(fps), live=True
+            name=name,
+            kind="device",
+            width=first.width,
+            height=first.height,
+            fps=float(fps),
+            live=True,
         )
 
     def read(self) -> Frame | None:

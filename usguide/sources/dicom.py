@@ -1,4 +1,4 @@
-"""DICOM ultrasound images and cines (single- and multi-frame) via pydicom, with timing and calibration."""
+"""DICOM ultrasound images and cines (single- and multi-frame) via pydicom: timing, calibration."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def is_dicom_file(path: Path) -> bool:
 
 
 def frame_times_ms(ds: Dataset, count: int, fps: float | None = None) -> list[float]:
-    """Source time of each frame in ms from FrameTimeVector, FrameTime, CineRate or the display rate.
+    """Source time of each frame in ms: FrameTimeVector, FrameTime, CineRate or the display rate.
 
     Args:
         ds: the dataset.
@@ -80,7 +80,12 @@ def ultrasound_calibration(ds: Dataset, width: int, height: int) -> Calibration:
 
 
 def _has_rectangle(region: Dataset) -> bool:
-    keys = ("RegionLocationMinX0", "RegionLocationMinY0", "RegionLocationMaxX1", "RegionLocationMaxY1")
+    keys = (
+        "RegionLocationMinX0",
+        "RegionLocationMinY0",
+        "RegionLocationMaxX1",
+        "RegionLocationMaxY1",
+    )
     return all(region.get(k) is not None for k in keys)
 
 
@@ -114,7 +119,12 @@ class DicomSource(FrameSource):
     """
 
     def __init__(
-        self, path: str | Path, *, fps: float | None = None, realtime: bool = False, loop: bool = False
+        self,
+        path: str | Path,
+        *,
+        fps: float | None = None,
+        realtime: bool = False,
+        loop: bool = False,
     ) -> None:
         self.path = Path(path)
         self.loop = loop
@@ -152,11 +162,14 @@ class DicomSource(FrameSource):
         try:
             ds = pydicom.dcmread(self.path)
         except (InvalidDicomError, OSError, ValueError, EOFError) as exc:
-            raise UsguideError(f"cannot read {self.path} as DICOM ({exc}) — is it a DICOM file?") from None
+            raise UsguideError(
+                f"cannot read {self.path} as DICOM ({exc}) — is it a DICOM file?"
+            ) from None
         if "PixelData" not in ds:
             modality = ds.get("Modality", "unknown modality")
             raise UsguideError(
-                f"{self.path.name} has no pixel data ({modality}) — give an ultrasound image or cine DICOM"
+                f"{self.path.name} has no pixel data ({modality}) — "
+                "give an ultrasound image or cine DICOM"
             )
         self._ds = ds
         count = int(ds.get("NumberOfFrames") or 1)
@@ -164,8 +177,10 @@ class DicomSource(FrameSource):
         self._times = frame_times_ms(ds, count, self._fps)
         self._calibration = ultrasound_calibration(ds, columns, rows)
         first = self._decode(0)  # fail now, not on the first read, when no decoder is available
-        fps = 1000.0 * (count - 1) / self._times[-1] if count > 1 and self._times[-1] > 0 else (
-            self._fps or (1000.0 / self._times[1] if count > 1 else _DEFAULT_FPS)
+        fps = (
+            1000.0 * (count - 1) / self._times[-1]
+            if count > 1 and self._times[-1] > 0
+            else (self._fps or (1000.0 / self._times[1] if count > 1 else _DEFAULT_FPS))
         )
         self._info = SourceInfo(
             name=self.path.name,
@@ -202,7 +217,9 @@ class DicomSource(FrameSource):
 
     def seek(self, index: int) -> None:
         if not 0 <= index < len(self._times):
-            raise UsguideError(f"frame {index} is outside {self.path.name} (0..{len(self._times) - 1})")
+            raise UsguideError(
+                f"frame {index} is outside {self.path.name} (0..{len(self._times) - 1})"
+            )
         self._next = index
         self._ended = False
         self._pacer.reset()
@@ -218,7 +235,11 @@ class DicomSource(FrameSource):
             from pydicom.pixels import apply_color_lut, pixel_array
 
             # pydicom 3 converts YBR to RGB by default; decoding one frame keeps memory small.
-            array = pixel_array(ds, index=index) if int(ds.get("NumberOfFrames") or 1) > 1 else ds.pixel_array
+            array = (
+                pixel_array(ds, index=index)
+                if int(ds.get("NumberOfFrames") or 1) > 1
+                else ds.pixel_array
+            )
         except Exception as exc:  # noqa: BLE001 - any decoder failure is a user-facing file problem
             syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "unknown")
             raise UsguideError(
@@ -242,6 +263,8 @@ def _scale_bits(array: np.ndarray, ds: Dataset) -> np.ndarray:
     # Monochrome data wider than 8 bits: map the stored bit depth onto 0..255.
     bits = int(ds.get("BitsStored") or 8)
     if array.dtype == np.uint8 or bits <= 8:
-        return array.astype(np.uint8, copy=False) if array.dtype != np.uint8 and bits <= 8 else array
+        return (
+            array.astype(np.uint8, copy=False) if array.dtype != np.uint8 and bits <= 8 else array
+        )
     scaled = np.clip(array.astype(np.float32), 0, 2**bits - 1) * (255.0 / (2**bits - 1))
     return scaled.astype(np.uint8)

@@ -1,4 +1,4 @@
-"""``make_source(spec, ...)``: one place that turns an input spec into a FrameSource, plus the CLI options."""
+"""``make_source(spec, ...)``: turns an input spec into a FrameSource; the shared CLI options."""
 
 from __future__ import annotations
 

@@ -39,7 +39,12 @@ class ImageFolderSource(FrameSource):
     """
 
     def __init__(
-        self, folder: str | Path, *, fps: float | None = None, realtime: bool = False, loop: bool = False
+        self,
+        folder: str | Path,
+        *,
+        fps: float | None = None,
+        realtime: bool = False,
+        loop: bool = False,
     ) -> None:
         self.folder = Path(folder)
         self.fps = float(fps) if fps else 30.0
@@ -100,11 +105,15 @@ class ImageFolderSource(FrameSource):
         self._next += 1
         source_ms = index * 1000.0 / self.fps
         self._pacer.wait(source_ms)
-        return Frame(image=image, index=index, t_capture_ns=time.perf_counter_ns(), source_ms=source_ms)
+        return Frame(
+            image=image, index=index, t_capture_ns=time.perf_counter_ns(), source_ms=source_ms
+        )
 
     def seek(self, index: int) -> None:
         if not 0 <= index < len(self._files):
-            raise UsguideError(f"frame {index} is outside {self.folder.name} (0..{len(self._files) - 1})")
+            raise UsguideError(
+                f"frame {index} is outside {self.folder.name} (0..{len(self._files) - 1})"
+            )
         self._next = index
         self._ended = False
         self._pacer.reset()

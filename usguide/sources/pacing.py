@@ -9,8 +9,8 @@ class Pacer:
     """Sleeps so that frames come out at the speed they were recorded.
 
     The first frame after ``reset()`` fixes the origin; each later frame waits until its source time
-    (relative to that first frame) has elapsed on ``time.perf_counter_ns()``. With ``realtime=False``
-    it never sleeps.
+    (relative to that first frame) has elapsed on ``time.perf_counter_ns()``. With
+    ``realtime=False`` it never sleeps.
     """
 
     def __init__(self, realtime: bool) -> None:

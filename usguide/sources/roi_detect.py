@@ -1,4 +1,4 @@
-"""Finds the ultrasound image region inside a screen capture (menus, text, rulers and bars around it).
+"""Finds the ultrasound image region in a screen capture (menus, text, rulers, bars around it).
 
 Speckle is textured everywhere and (over a few frames) changes; user-interface elements are flat,
 thin (text, dots, lines) or static. The detector marks textured/changing pixels, removes thin
@@ -26,14 +26,16 @@ def _grey(image: np.ndarray) -> np.ndarray:
     return image.astype(np.float32)
 
 
-def texture_map(image: np.ndarray, radius: int = 2) -> np.ndarray:
-    """Local RMS of the speckle-like detail (image minus its median), float32, same size as the image.
+def texture_map(image: np.ndarray, radius: int = 2, median: int = 5) -> np.ndarray:
+    """Local RMS of speckle-like detail (image minus its median), float32, the image's size.
 
     A median filter keeps straight step edges (bars, panel borders) and removes speckle, so the
     residual is strong in speckle and weak on flat UI and its edges.
     """
     grey = _grey(image)
-    smooth = cv2.medianBlur(grey.astype(np.uint8) if grey.max() <= 255 else grey, 5).astype(np.float32)
+    smooth = cv2.medianBlur(grey.astype(np.uint8) if grey.max() <= 255 else grey, 5).astype(
+        np.float32
+    )
     detail = grey - smooth
     size = (2 * radius + 1, 2 * radius + 1)
     return np.sqrt(cv2.blur(detail * detail, size))
@@ -61,8 +63,21 @@ def detect_roi(frames: np.ndarray | Sequence[np.ndarray]) -> Roi:
     if not images:
         raise UsguideError("no frames to detect the image region in")
     height, width = images[0].shape[:2]
+    # Fine speckle first; coarse (smoothed, large-grain) speckle needs a wider median.
+    fine = _detect(images, width, height, 5)
+    coarse = _detect(images, width, height, 9)
+    # The fine result is more exact at the edges; the coarse one wins only when the fine pass saw
+    # a mere part of the image (e.g. only a moving needle).
+    if fine is not None and (coarse is None or fine.w * fine.h * 2 > coarse.w * coarse.h):
+        return fine
+    if coarse is not None:
+        return coarse
+    raise UsguideError("no ultrasound image region found — give the region with --roi X,Y,W,H")
+
+
+def _detect(images: list[np.ndarray], width: int, height: int, median: int) -> Roi | None:
     # Median of per-frame texture maps: robust to a frame with a transient overlay.
-    textures = [texture_map(image, radius=_TEXTURE_RADIUS) for image in images[:8]]
+    textures = [texture_map(image, _TEXTURE_RADIUS, median) for image in images[:8]]
     texture = np.median(np.stack(textures), axis=0) if len(textures) > 1 else textures[0]
     mask = texture > _texture_threshold(texture)
     if len(images) > 1:
@@ -71,10 +86,7 @@ def detect_roi(frames: np.ndarray | Sequence[np.ndarray]) -> Roi:
             (change > _CHANGE_MIN).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)
         )
         mask |= change_mask.astype(bool)
-    region = _main_region(mask.astype(np.uint8), width, height, bleed=_TEXTURE_RADIUS)
-    if region is None:
-        raise UsguideError("no ultrasound image region found — give the region with --roi X,Y,W,H")
-    return region
+    return _main_region(mask.astype(np.uint8), width, height, bleed=_TEXTURE_RADIUS)
 
 
 def _texture_threshold(texture: np.ndarray) -> float:
@@ -99,6 +111,8 @@ def _main_region(mask: np.ndarray, width: int, height: int, bleed: int) -> Roi |
     # The large opening rounds off corners (a fan's tips): win them back from the finely opened
     # mask, within reach of the core so that separate UI blobs are not swallowed.
     grown = cv2.dilate((labels == biggest).astype(np.uint8), _disc(radius // 2 + 2)) & fine
+    # The small opening trims sharp corners by a pixel or two: take those back from the raw mask.
+    grown = cv2.dilate(grown, _disc(3)) & mask
     x, y, w, h = cv2.boundingRect(grown)
     return Roi(int(x), int(y), int(w), int(h))
 

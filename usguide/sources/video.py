@@ -1,9 +1,12 @@
-"""Video files (mp4, avi, mkv, mov) as a frame source: container timestamps, pacing, loop, exact seek."""
+"""Video files (mp4, avi, mkv, mov): container timestamps, pacing, loop, frame-exact seek."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -16,6 +19,22 @@ from usguide.sources.pacing import Pacer
 from usguide.types import Frame, SourceInfo, SourceState
 
 log = logging.getLogger(__name__)
+
+# FFmpeg's own messages ("moov atom not found", ...) would add lines to the one-line errors users
+# see; usguide reports decoding problems itself. Read by OpenCV when its FFmpeg backend starts.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+
+@contextlib.contextmanager
+def quiet_opencv() -> Iterator[None]:
+    """Silences OpenCV's warnings (e.g. a failed open) while probing a file; restores the level."""
+    previous = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    try:
+        yield
+    finally:
+        cv2.utils.logging.setLogLevel(previous)
+
 
 # How far before the target a positioned seek aims; where it lands is verified by PTS.
 _SEEK_BACKOFF_FRAMES = 2
@@ -37,7 +56,12 @@ class VideoSource(FrameSource):
     """
 
     def __init__(
-        self, path: str | Path, *, realtime: bool = False, loop: bool = False, fps: float | None = None
+        self,
+        path: str | Path,
+        *,
+        realtime: bool = False,
+        loop: bool = False,
+        fps: float | None = None,
     ) -> None:
         self.path = Path(path)
         self.loop = loop
@@ -84,7 +108,9 @@ class VideoSource(FrameSource):
         ok, image = self._capture.read()
         if not ok or image is None:
             self.close()
-            raise UsguideError(f"cannot decode the first frame of {self.path} — the file is corrupt")
+            raise UsguideError(
+                f"cannot decode the first frame of {self.path} — the file is corrupt"
+            )
         height, width = image.shape[:2]
         self._reopen()
         self._info = SourceInfo(
@@ -144,9 +170,10 @@ class VideoSource(FrameSource):
 
     # -- internals ---------------------------------------------------------------------------
     def _open_capture(self) -> cv2.VideoCapture:
-        capture = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
-        if not capture.isOpened():
-            capture = cv2.VideoCapture(str(self.path))
+        with quiet_opencv():
+            capture = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+            if not capture.isOpened():
+                capture = cv2.VideoCapture(str(self.path))
         if not capture.isOpened():
             raise UsguideError(
                 f"cannot open {self.path}: the file is corrupt, truncated or not a video — "
@@ -185,11 +212,13 @@ class VideoSource(FrameSource):
         assert self._capture is not None
         while self._next < index:
             if not self._capture.grab():
-                raise UsguideError(f"{self.path.name} ended before frame {index} — file is truncated")
+                raise UsguideError(
+                    f"{self.path.name} ended before frame {index} — file is truncated"
+                )
             self._next += 1
 
     def _positioned_seek(self, index: int) -> bool:
-        """Seeks with the container, then checks by PTS where the decoder landed. False: not exact."""
+        """Seeks with the container, checks by PTS where the decoder landed. False: not exact."""
         assert self._capture is not None
         if index == 0:
             return False  # reopening is exact and cheap
@@ -222,4 +251,4 @@ class VideoSource(FrameSource):
 
 
 def _strictly_increasing(values: list[float]) -> bool:
-    return all(b > a for a, b in zip(values, values[1:]))
+    return all(b > a for a, b in zip(values, values[1:], strict=False))

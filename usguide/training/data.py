@@ -25,6 +25,9 @@ from usguide.errors import UsguideError
 # Frame sizes drawn for non-screen clips (screen-capture clips use the simulator's screen sizes).
 FRAME_SIZES = ((640, 480), (800, 600), (560, 560), (720, 540))
 VALIDATION_SEED_BASE = 100_000  # validation clips use seeds never used for training
+# Frames of a short clip are spread over several seconds of the insertion (a low frame rate), so that
+# each clip shows different needle lengths and motion instead of near-identical frames.
+CLIP_FPS = 2.0
 
 
 @dataclass
@@ -116,7 +119,9 @@ def simulate_dataset(
     for count, seed in enumerate(seeds):
         rng = np.random.default_rng(seed)
         width, height = FRAME_SIZES[int(rng.integers(0, len(FRAME_SIZES)))]
-        config = random_config(rng, n_frames=frames_per_clip, width=width, height=height)
+        config = random_config(
+            rng, n_frames=frames_per_clip, width=width, height=height, fps=CLIP_FPS
+        )
         for sim_frame in simulate_clip(config):
             image, shaft, tip, angle = region_sample(sim_frame, size)
             roi = sim_frame.truth.roi

@@ -242,7 +242,7 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
             loss.backward()
             optimiser.step()
             for key, value in terms.items():
-                sums[key] = sums.get(key, 0.0) + float(value)
+                sums[key] = sums.get(key, 0.0) + value.item()
             n_batches += 1
             step += 1
         if config.epochs and epoch >= config.epochs:

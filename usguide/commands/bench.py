@@ -1,0 +1,128 @@
+"""``usguide bench``: the full pipeline headless; per-stage and end-to-end latency, throughput.
+
+``--compare`` runs several configurations one after another and prints them side by side; ``--soak``
+runs for a duration, sampling memory and latency (the one-hour soak test: ``--soak 3600 --fps 30``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from usguide import __version__
+from usguide.errors import UsguideError
+from usguide.pipeline.bench import BenchConfig, run_bench
+from usguide.pipeline.bench_report import format_compare, format_report, system_info
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Registers ``usguide bench``."""
+    parser = subparsers.add_parser(
+        "bench",
+        help="measure pipeline latency and throughput headless",
+        description="Run the full pipeline headless on INPUT (default: the demo recording, "
+        "looped), as fast as possible or paced at --fps like a live probe, and report per-stage "
+        "and capture-to-result latency (p50/p95/p99/max, warm-up excluded), overhead, "
+        "throughput, drops and CPU use.",
+    )
+    parser.add_argument("input", metavar="INPUT", nargs="?", default=None, help="default: demo")
+    parser.add_argument("--frames", type=int, default=300, metavar="N", help="measured frames")
+    parser.add_argument("--fps", type=float, default=None, metavar="F", help="pace at F fps")
+    parser.add_argument(
+        "--detector", choices=("onnx", "classical", "none"), default="onnx", help="default: onnx"
+    )
+    parser.add_argument("--model", metavar="PATH", default=None, help="ONNX model file")
+    parser.add_argument("--provider", metavar="NAME", default="cpu", help="ONNX Runtime provider")
+    parser.add_argument("--threads", type=int, default=None, metavar="T", help="inference threads")
+    parser.add_argument("--warmup", type=int, default=10, metavar="N", help="frames left out")
+    parser.add_argument("--budget", type=float, default=50.0, metavar="MS", help="latency budget")
+    parser.add_argument("--json", type=Path, default=None, metavar="FILE", help="write all results")
+    parser.add_argument(
+        "--plot", type=Path, default=None, metavar="FILE.png", help="write a figure"
+    )
+    parser.add_argument(
+        "--compare",
+        nargs="+",
+        metavar="CONFIG",
+        default=None,
+        help="run several configurations, e.g. threads=1 threads=2 detector=classical fps=120",
+    )
+    parser.add_argument(
+        "--soak", type=float, default=None, metavar="SECONDS", help="run this long; sample memory"
+    )
+    parser.add_argument(
+        "--soak-interval", type=float, default=10.0, metavar="S", help="soak sample period"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs the configurations, prints the tables, writes --json and --plot."""
+    if args.frames < 1 or args.warmup < 0:
+        raise UsguideError("--frames must be >= 1 and --warmup >= 0")
+    if args.soak is not None and args.soak <= 0:
+        raise UsguideError("--soak must be a positive number of seconds")
+    base = BenchConfig(
+        input=args.input,
+        frames=args.frames,
+        fps=args.fps,
+        detector=args.detector,
+        provider=args.provider,
+        threads=args.threads,
+        model=args.model,
+        warmup=args.warmup,
+        budget_ms=args.budget,
+        soak_s=args.soak,
+        soak_interval_s=args.soak_interval,
+    )
+    configs = [base.with_overrides(spec) for spec in args.compare] if args.compare else [base]
+    for path in (args.json, args.plot):
+        if path is not None and not path.parent.exists():
+            raise UsguideError(f"folder {path.parent} does not exist — create it or choose another")
+    runs = []
+    for index, config in enumerate(configs, 1):
+        label = config.label or config.describe()
+        progress = None if args.quiet else _ProgressBar(f"[{index}/{len(configs)}] {label}")
+        run_result = run_bench(config, progress=progress)
+        if progress is not None:
+            progress.finish()
+        runs.append(run_result)
+        print(format_report(run_result))
+        print()
+    if len(runs) > 1:
+        print(format_compare(runs))
+    if args.json is not None:
+        document = {"usguide_version": __version__, "system": system_info(), "runs": runs}
+        try:
+            args.json.write_text(json.dumps(document, indent=1, default=str))
+        except OSError as exc:
+            raise UsguideError(f"cannot write {args.json}: {exc.strerror}") from None
+    if args.plot is not None:
+        from usguide.gui.plots import save_bench_plot
+
+        save_bench_plot(runs, args.plot)
+    return 0
+
+
+class _ProgressBar:
+    """One self-overwriting line on stderr: label, bar, count, elapsed."""
+
+    def __init__(self, label: str, width: int = 30) -> None:
+        self.label, self.width = label, width
+        self._shown = False
+
+    def __call__(self, done: int, total: int, elapsed: float) -> None:
+        fraction = min(1.0, done / total) if total else 1.0
+        filled = int(fraction * self.width)
+        bar = "#" * filled + "." * (self.width - filled)
+        sys.stderr.write(f"\r{self.label} [{bar}] {done}/{total} {elapsed:5.1f} s")
+        sys.stderr.flush()
+        self._shown = True
+
+    def finish(self) -> None:
+        if self._shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()

@@ -1,0 +1,72 @@
+"""``usguide run``: the live guidance display.
+
+With ``--screenshot`` it paints N frames offscreen, saves a PNG of the window and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from usguide.detect.factory import add_detector_arguments
+from usguide.errors import UsguideError
+from usguide.sources.factory import add_source_arguments
+from usguide.types import Roi
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="open the guidance display",
+        description="Shows the ultrasound image with the detected needle, its projected path "
+        "and the latency. Without --source it plays the bundled demo recording (or the simulator).",
+    )
+    parser.add_argument(
+        "--source",
+        metavar="SPEC",
+        default=None,
+        help="device:N, a video, DICOM, image folder or recording, sim, demo (default: demo)",
+    )
+    add_source_arguments(parser)
+    add_detector_arguments(parser)
+    parser.add_argument("--budget-ms", type=float, default=50.0, help="latency budget (default 50)")
+    parser.add_argument(
+        "--record", metavar="DIR", type=Path, help="folder for recordings (R starts one)"
+    )
+    parser.add_argument(
+        "--display-mode",
+        choices=("paired", "lowest-latency"),
+        default="paired",
+        help="paired: overlay on its own frame; lowest-latency: newest frame with the last overlay",
+    )
+    parser.add_argument(
+        "--screenshot", metavar="OUT.png", type=Path, help="paint --frames frames, save, exit"
+    )
+    parser.add_argument("--frames", type=int, default=30, help="frames to show before --screenshot")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.budget_ms <= 0:
+        raise UsguideError(f"bad --budget-ms {args.budget_ms}: must be > 0")
+    if args.frames < 1:
+        raise UsguideError(f"bad --frames {args.frames}: must be >= 1")
+    from usguide.gui.app import run_gui  # Qt only when the display really starts
+    from usguide.gui.runtime import RuntimeOptions
+
+    options = RuntimeOptions(
+        spec=args.source,
+        roi=Roi.parse(args.roi) if args.roi else None,
+        mm_per_px=args.mm_per_px,
+        depth_mm=args.depth_mm,
+        fps=args.fps,
+        backend=args.backend,
+        detector=args.detector,
+        model=args.model,
+        provider=args.provider,
+        threads=args.threads,
+        budget_ms=args.budget_ms,
+        display_mode=args.display_mode,
+        record_dir=args.record,
+    )
+    return run_gui(options, screenshot=args.screenshot, frames=args.frames)

@@ -1,0 +1,67 @@
+"""``usguide simulate``: writes labelled simulated clips (FFV1 video + truth.json), or the demo session."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from usguide.errors import UsguideError
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise UsguideError(f"bad --size {text!r}: expected WxH, e.g. --size 640x480") from None
+    return width, height
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Registers ``usguide simulate``."""
+    parser = subparsers.add_parser(
+        "simulate",
+        help="write simulated labelled needle-insertion clips",
+        description="Simulate B-mode in-plane needle insertions with exact ground truth. Each clip is "
+        "DIR/clip_NNNN/video.mkv (FFV1, lossless) + truth.json; deterministic for a seed.",
+    )
+    parser.add_argument("--out", type=Path, metavar="DIR", help="output folder")
+    parser.add_argument("--clips", type=int, default=1, metavar="N", help="number of clips (1)")
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the first clip (0)")
+    parser.add_argument(
+        "--variant",
+        default="random",
+        help="linear | convex | screen | no_needle | random (default: random)",
+    )
+    parser.add_argument("--frames", type=int, default=150, metavar="F", help="frames per clip (150)")
+    parser.add_argument("--size", default="640x480", metavar="WxH", help="frame size (640x480)")
+    parser.add_argument(
+        "--demo", type=Path, metavar="DIR", help="write the bundled demo session to DIR instead"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Writes the clips; progress goes to stderr."""
+    from usguide.simulate.config import VARIANTS
+    from usguide.simulate.export import write_clips, write_demo
+
+    def progress(text: str) -> None:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+    if args.demo is not None:
+        write_demo(args.demo, progress)
+        return 0
+    if args.out is None:
+        raise UsguideError("no --out folder: give --out DIR (or --demo DIR)")
+    if args.variant not in VARIANTS:
+        raise UsguideError(f"unknown --variant {args.variant!r}: use one of {', '.join(VARIANTS)}")
+    if args.clips < 1:
+        raise UsguideError(f"--clips must be at least 1, got {args.clips}")
+    if args.frames < 1:
+        raise UsguideError(f"--frames must be at least 1, got {args.frames}")
+    if args.out.exists() and not args.out.is_dir():
+        raise UsguideError(f"--out {args.out} is a file: give a folder")
+    write_clips(args.out, args.clips, args.seed, args.variant, args.frames, _size(args.size), progress)
+    return 0

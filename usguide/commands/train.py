@@ -1,0 +1,82 @@
+"""``usguide train``: simulate labelled clips, train the needle network, export ``models/needle.onnx``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from usguide.errors import UsguideError
+from usguide.paths import REPO_ROOT
+
+EXTRA_HINT = "training needs the optional extra: pip install -e '.[train]' (torch, onnx)"
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train the needle model on simulated clips (needs the train extra)",
+        description="Simulates labelled clips (cached in a temp folder), trains the needle network "
+        "with domain randomisation and exports an ONNX model plus training_log.json next to it. "
+        "The defaults take about two hours on a 2-core CPU.",
+    )
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "models" / "needle.onnx")
+    parser.add_argument("--seed", type=int, default=0, help="model init, data order, augmentation")
+    parser.add_argument("--clips", type=int, default=800, help="training clips (seeds 0..N-1)")
+    parser.add_argument("--frames-per-clip", type=int, default=8)
+    parser.add_argument("--val-clips", type=int, default=60, help="validation clips (seeds 100000+)")
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--epochs", type=int, default=None, help="number of epochs (default 40)")
+    budget.add_argument("--minutes", type=float, default=None, help="train for this wall time")
+    parser.add_argument("--input-size", type=int, default=256, help="model input size (multiple of 16)")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default min(2, cores))")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="where simulated data is cached")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        import torch  # noqa: F401
+        import onnx  # noqa: F401
+    except ImportError:
+        raise UsguideError(EXTRA_HINT) from None
+    from usguide.training.train import TrainConfig, train
+
+    if args.input_size % 16 or args.input_size < 64:
+        raise UsguideError(f"--input-size {args.input_size}: use a multiple of 16, at least 64")
+    if args.clips < 1 or args.frames_per_clip < 1 or args.val_clips < 1:
+        raise UsguideError("--clips, --frames-per-clip and --val-clips must be at least 1")
+    if args.minutes is not None and args.minutes <= 0:
+        raise UsguideError("--minutes must be positive")
+    if args.epochs is not None and args.epochs < 1:
+        raise UsguideError("--epochs must be at least 1")
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise UsguideError("--device cuda: this torch has no CUDA device — use --device cpu")
+    out = args.out
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsguideError(f"cannot create {out.parent}: {exc.strerror} — choose another --out") from None
+    config = TrainConfig(
+        out=out,
+        seed=args.seed,
+        clips=args.clips,
+        frames_per_clip=args.frames_per_clip,
+        val_clips=args.val_clips,
+        epochs=None if args.minutes else (args.epochs or 40),
+        minutes=args.minutes,
+        input_size=args.input_size,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        device=args.device,
+        threads=args.threads,
+    )
+    if args.cache_dir is not None:
+        config.cache_dir = args.cache_dir
+    train(config, progress=lambda line: print(line, flush=True))
+    return 0

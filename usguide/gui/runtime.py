@@ -1,0 +1,312 @@
+"""What the window runs: the source (wrapped for calibration and replay), analyzer and pipeline.
+
+No Qt here: the window calls these methods from the GUI thread; results reach the window through the
+callback given to ``subscribe`` (called on the pipeline's worker thread).
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from usguide.errors import UsguideError
+from usguide.pipeline.stats import PipelineStats
+from usguide.types import Calibration, FrameResult, Point, Roi, SourceInfo
+
+LIVE_PREFIXES = ("device:", "/dev/video", "sim")
+
+
+@dataclass
+class RuntimeOptions:
+    """Everything ``usguide run`` passes on (see ``commands/run.py``)."""
+
+    spec: str | None = None
+    roi: Roi | None = None
+    mm_per_px: float | None = None
+    depth_mm: float | None = None
+    fps: float | None = None
+    backend: str = "any"
+    detector: str = "onnx"
+    model: str | None = None
+    provider: str = "cpu"
+    threads: int | None = None
+    budget_ms: float = 50.0
+    display_mode: str = "paired"
+    record_dir: Path | None = None
+    output_dir: Path = field(default_factory=lambda: Path.cwd() / "usguide-output")
+    loop: bool = True
+
+
+def default_spec() -> str:
+    """The bundled demo recording when present, else the simulator: guidance at once."""
+    from usguide.paths import demo_recording_path
+
+    return "demo" if (demo_recording_path() / "meta.json").exists() else "sim"
+
+
+class Runtime:
+    """Builds and switches sources, analyzers and the pipeline for the window.
+
+    Args:
+        options: command-line choices.
+        detector_factory: builds the detector (default: ``make_detector`` from the options).
+    """
+
+    def __init__(
+        self, options: RuntimeOptions, detector_factory: Callable[[], Any] | None = None
+    ) -> None:
+        self.options = options
+        self.budget_ms = options.budget_ms
+        self._detector_factory = detector_factory
+        self._detector: Any = None
+        self.pipeline: Any = None
+        self.replay: Any = None
+        self.info: SourceInfo | None = None
+        self._calibrated: Any = None
+        self._analyzers: dict[str, Any] = {}
+        self.overlay_mode = "model"
+        self._cursor: int | None = None  # replay frame last asked for (seek/step)
+        self._subscribers: list[Callable[[FrameResult], None]] = []
+        self._recent = deque(maxlen=8)  # recent images for automatic region detection
+        self._writer: Any = None
+        self.recording_path: Path | None = None
+        self._target: Point | None = None
+        self._lock = threading.Lock()
+
+    # -- wiring -------------------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[FrameResult], None]) -> None:
+        self._subscribers.append(callback)
+
+    def _dispatch(self, result: FrameResult) -> None:
+        self._recent.append(result.frame.image)
+        for callback in self._subscribers:
+            callback(result)
+
+    def open(self, spec: str | None = None) -> None:
+        """Opens ``spec`` (default: the options' or the demo); starts or switches the pipeline."""
+        from usguide.pipeline.recorded import RecordedAnalyzer
+        from usguide.pipeline.replay import ReplayController
+        from usguide.pipeline.runner import Pipeline
+        from usguide.sources.factory import CalibratedSource, make_source
+
+        spec = spec or self.options.spec or default_spec()
+        live = spec.startswith(LIVE_PREFIXES)
+        opts = self.options
+        inner = make_source(spec, fps=opts.fps, realtime=live, loop=False, backend=opts.backend)
+        calibrated = CalibratedSource(
+            inner, roi=opts.roi, mm_per_px=opts.mm_per_px, depth_mm=opts.depth_mm
+        )
+        feed = calibrated if live else ReplayController(calibrated, loop=opts.loop)
+        feed.open()
+        analyzers = {"model": self._model_analyzer()}
+        if hasattr(inner, "results_for"):
+            analyzers["recorded"] = RecordedAnalyzer(inner)
+        for analyzer in analyzers.values():
+            analyzer.set_target(self._target)
+        mode = self.overlay_mode if self.overlay_mode in analyzers else "model"
+        if self.pipeline is None:
+            self.pipeline = Pipeline(
+                feed,
+                analyzers[mode],
+                budget_ms=opts.budget_ms,
+                display_mode=opts.display_mode,
+                open_source=False,
+            )
+            self.pipeline.subscribe(self._dispatch)
+            self.pipeline.start()
+        else:
+            self.stop_recording()
+            self.pipeline.set_analyzer(analyzers[mode])
+            self.pipeline.set_source(feed)
+        self._recent.clear()
+        self.info, self._calibrated, self._analyzers, self.overlay_mode = (
+            feed.info,
+            calibrated,
+            analyzers,
+            mode,
+        )
+        self.replay = None if live else feed
+        self._cursor = None
+
+    def _model_analyzer(self) -> Any:
+        from usguide.detect.analyzer import FrameAnalyzer
+
+        if self._detector is None:
+            if self._detector_factory is not None:
+                self._detector = self._detector_factory()
+            else:
+                from usguide.detect.factory import make_detector
+
+                opts = self.options
+                try:
+                    self._detector = make_detector(
+                        opts.detector, opts.model, opts.provider, opts.threads
+                    )
+                except UsguideError:
+                    if opts.detector != "onnx" or opts.model is not None:
+                        raise
+                    # no bundled model (yet): still show guidance, with the classical detector
+                    self._detector = make_detector("classical")
+        return FrameAnalyzer(self._detector)
+
+    # -- state --------------------------------------------------------------------------------
+    @property
+    def state(self) -> Any:
+        return "ok" if self.pipeline is None else self.pipeline.state
+
+    @property
+    def stats(self) -> PipelineStats | None:
+        return None if self.pipeline is None else self.pipeline.stats
+
+    @property
+    def ended(self) -> bool:
+        return self.pipeline is not None and self.pipeline.source_ended
+
+    @property
+    def has_recorded_overlay(self) -> bool:
+        return "recorded" in self._analyzers
+
+    @property
+    def mm_per_px(self) -> float | None:
+        calibration = self.calibration
+        return calibration.mm_per_px
+
+    @property
+    def depth_mm(self) -> float | None:
+        calibration = self.calibration
+        if calibration.mm_per_px is None:
+            return None
+        height = (
+            calibration.roi.h
+            if calibration.roi is not None
+            else (self.info.height if self.info else None)
+        )
+        return None if height is None else calibration.mm_per_px * height
+
+    @property
+    def calibration(self) -> Calibration:
+        """The calibration of the newest frame (user's choices over the source's)."""
+        if self.pipeline is not None and self.pipeline.last_result is not None:
+            return self.pipeline.last_result.frame.calibration
+        if self._calibrated is None:
+            return Calibration()
+        return self._calibrated.calibrate(Calibration(), self.info.height if self.info else 1)
+
+    def mark_displayed(self, result: FrameResult) -> None:
+        if self.pipeline is not None:
+            self.pipeline.mark_displayed(result)
+
+    # -- user changes -------------------------------------------------------------------------
+    def set_target(self, point: Point | None) -> None:
+        self._target = point
+        for analyzer in self._analyzers.values():
+            analyzer.set_target(point)
+
+    def set_calibration(
+        self,
+        *,
+        roi: Roi | None = None,
+        depth_mm: float | None = None,
+        mm_per_px: float | None = None,
+    ) -> None:
+        """Replaces the image region and/or the scale of the frames from now on."""
+        if self._calibrated is None:
+            return
+        if roi is not None:
+            if self.info is not None:
+                roi.check_inside(self.info.width, self.info.height)
+            self._calibrated.roi = roi
+        if mm_per_px is not None:
+            self._calibrated.mm_per_px, self._calibrated.depth_mm = mm_per_px, None
+        elif depth_mm is not None:
+            self._calibrated.mm_per_px, self._calibrated.depth_mm = None, depth_mm
+        if self.replay is not None and not self.replay.playing:
+            self.replay.seek(max(0, self.replay.position))  # show the change on the paused frame
+
+    def detect_region(self) -> Roi:
+        """Finds the image region in the recent frames (``usguide.sources.roi_detect``)."""
+        from usguide.sources.roi_detect import detect_roi
+
+        frames = list(self._recent)
+        if not frames:
+            raise UsguideError("no frames yet to find the image region in — wait for the image")
+        return detect_roi(frames)
+
+    # -- replay -------------------------------------------------------------------------------
+    def replay_set_playing(self, playing: bool) -> None:
+        self._cursor = None
+        self.replay.play() if playing else self.replay.pause()
+
+    def replay_step(self, delta: int) -> None:
+        """Pauses and shows the frame ``delta`` away from the last one asked for, so quick repeated
+        steps add up even before the previous one reached the screen."""
+        replay = self.replay
+        pending = self._cursor is not None and self._cursor != replay.position
+        base = self._cursor if pending else max(0, replay.position)
+        target = base + int(delta)
+        count = replay.frame_count
+        if replay.loop and count:
+            target %= count
+        replay.pause()
+        self.replay_seek(target)
+
+    def replay_seek(self, index: int) -> None:
+        index = min(max(0, int(index)), max(0, self.replay.frame_count - 1))
+        self._cursor = index
+        self.replay.seek(index)
+
+    def replay_set_speed(self, speed: float) -> None:
+        self.replay.speed = speed
+
+    def replay_set_loop(self, loop: bool) -> None:
+        self.replay.loop = loop
+
+    def replay_set_overlay_mode(self, mode: str) -> None:
+        if mode in self._analyzers and self.pipeline is not None:
+            self.overlay_mode = mode
+            self.pipeline.set_analyzer(self._analyzers[mode])
+            if not self.replay.playing:
+                self.replay.seek(max(0, self.replay.position))
+
+    # -- recording and output -----------------------------------------------------------------
+    def new_output_path(self, stem: str, suffix: str = "") -> Path:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]
+        return self.options.output_dir / f"{stem}-{stamp}{suffix}"
+
+    def start_recording(self) -> Path | None:
+        """Starts writing a session folder (``SessionWriter``); returns it."""
+        from usguide.record.writer import SessionWriter
+
+        if self._writer is not None or self.pipeline is None or self.info is None:
+            return self.recording_path
+        base = self.options.record_dir or self.options.output_dir
+        path = base / datetime.datetime.now().strftime("session-%Y%m%d-%H%M%S")
+        writer = SessionWriter(path, self.info, self.calibration).start()
+        self._writer, self.recording_path = writer, path
+        self.pipeline.set_recorder(writer)
+        return path
+
+    def stop_recording(self) -> Path | None:
+        """Stops the recording; returns the finished session folder (None when none was running)."""
+        writer, path = self._writer, self.recording_path
+        if writer is None:
+            return None
+        self.pipeline.set_recorder(None)
+        writer.close()
+        self._writer, self.recording_path = None, None
+        return path
+
+    def close(self) -> None:
+        """Stops recording and the pipeline; releases the detector."""
+        self.stop_recording()
+        if self.pipeline is not None:
+            self.pipeline.stop(2.0)
+            self.pipeline = None
+        if self._detector is not None:
+            self._detector.close()
+            self._detector = None

@@ -1,0 +1,333 @@
+"""Headless benchmark of the full pipeline: one configuration, flat out or paced at F fps.
+
+As fast as possible, each frame is released the moment the worker is idle (decoded ahead, stamped on
+release), so throughput is the pipeline's own and latency has no queueing in it. Paced, frames are
+released on a fixed F fps clock like a live probe, and frames the worker cannot take are dropped
+and counted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from usguide.errors import UsguideError
+from usguide.pipeline.runner import Pipeline
+from usguide.pipeline.stats import END_TO_END, INFERENCE, OVERHEAD
+from usguide.sources.base import FrameSource
+from usguide.types import Frame, FrameResult, SourceInfo, SourceState
+
+PER_FRAME_CAP = 200_000  # per-frame samples kept for the JSON and the plot
+_POLL_S = 0.05
+_NO_PROGRESS_S = 15.0  # give up when no frame arrives for this long
+
+
+@dataclass
+class BenchConfig:
+    """One benchmark configuration (``--compare`` overrides fields by ``key=value``)."""
+
+    input: str | None = None  # None: the demo recording
+    frames: int = 300  # measured frames, after warm-up
+    fps: float | None = None  # None: as fast as possible
+    detector: str = "onnx"  # onnx, classical or none (capture and display only)
+    provider: str = "cpu"
+    threads: int | None = None
+    model: str | None = None
+    warmup: int = 10
+    budget_ms: float = 50.0
+    soak_s: float | None = None  # run for this long instead of ``frames``
+    soak_interval_s: float = 10.0
+    label: str = ""
+
+    _CONVERT = {"frames": int, "fps": float, "threads": int, "warmup": int, "budget_ms": float}
+
+    def with_overrides(self, spec: str) -> BenchConfig:
+        """This config with ``key=value[,key=value]`` applied, labelled by ``spec``.
+
+        Raises:
+            UsguideError: unknown key or bad value.
+        """
+        changes: dict[str, Any] = {"label": spec}
+        allowed = ("input", "fps", "detector", "provider", "threads", "model", "frames", "warmup",
+                   "budget_ms")  # fmt: skip
+        for part in filter(None, (p.strip() for p in spec.split(","))):
+            key, sep, value = part.partition("=")
+            key = key.strip().replace("-", "_")
+            if not sep or key not in allowed:
+                raise UsguideError(
+                    f"bad --compare item {part!r}: use key=value with key one of "
+                    f"{', '.join(allowed)}"
+                )
+            value = value.strip()
+            if value.lower() in ("", "none", "max") and key in ("fps", "threads"):
+                changes[key] = None
+                continue
+            try:
+                changes[key] = self._CONVERT.get(key, str)(value)
+            except ValueError:
+                raise UsguideError(
+                    f"bad --compare value {part!r}: {key} must be a number"
+                ) from None
+        return dataclasses.replace(self, **changes)
+
+    def describe(self) -> str:
+        pace = f"paced {self.fps:g} fps" if self.fps else "as fast as possible"
+        threads = f", {self.threads} threads" if self.threads else ""
+        return f"{self.detector}{threads}, {pace}"
+
+    def to_json(self) -> dict:
+        return {k: v for k, v in dataclasses.asdict(self).items() if not k.startswith("_")}
+
+
+class PacedSource(FrameSource):
+    """Releases an inner source's frames at ``fps`` (or when ``gate`` allows), with fresh
+    timestamps.
+
+    The frame is read (decoded) before waiting, so decoding never counts as latency. Released
+    frames are
+    renumbered 0, 1, 2, ... (a looped file repeats its own indices) and stamped ``t_capture_ns`` on
+    release.
+    """
+
+    def __init__(
+        self,
+        inner: FrameSource,
+        fps: float | None = None,
+        gate: Callable[[float], bool] | None = None,
+    ) -> None:
+        if fps is not None and fps <= 0:
+            raise UsguideError(f"--fps {fps:g} must be positive")
+        self.inner, self.fps, self.gate = inner, fps, gate
+        self.released = 0
+        self._origin_ns: int | None = None
+        self._closed = False
+
+    @property
+    def info(self) -> SourceInfo:
+        return self.inner.info
+
+    @property
+    def state(self) -> SourceState:
+        return self.inner.state
+
+    def open(self) -> None:
+        self.inner.open()
+        self._closed = False
+
+    def close(self) -> None:
+        self._closed = True
+        self.inner.close()
+
+    def read(self) -> Frame | None:
+        frame = self.inner.read()
+        if frame is None:
+            return None
+        if self.fps:
+            self._wait_for_tick()
+        elif self.gate is not None:
+            while not self._closed and not self.gate(0.05):
+                pass
+        now = time.perf_counter_ns()
+        if self._origin_ns is None:
+            self._origin_ns = now
+        frame.t_capture_ns = now
+        frame.source_ms = (now - self._origin_ns) / 1e6
+        frame.index = self.released
+        self.released += 1
+        return frame
+
+    def _wait_for_tick(self) -> None:
+        period_ns = int(1e9 / self.fps)
+        now = time.perf_counter_ns()
+        if self._origin_ns is None:
+            self._origin_ns = now
+            return
+        due = self._origin_ns + self.released * period_ns
+        if now > due + period_ns:  # fell behind (slow decode): restart the clock, never burst
+            self._origin_ns = now - self.released * period_ns
+            return
+        while not self._closed and (remaining := due - time.perf_counter_ns()) > 0:
+            time.sleep(min(remaining / 1e9, 0.05))
+
+
+def open_bench_source(spec: str | None) -> FrameSource:
+    """The (unopened, looping) source for ``INPUT``; the demo recording when None."""
+    from usguide.sources.factory import make_source
+
+    return make_source(spec or "demo", loop=True)
+
+
+def make_bench_analyzer(config: BenchConfig) -> tuple[Any | None, dict]:
+    """The analyzer for a configuration and a description of its detector (None for ``none``)."""
+    if config.detector == "none":
+        return None, {"name": "none"}
+    from usguide.detect.analyzer import FrameAnalyzer
+    from usguide.detect.factory import make_detector
+
+    detector = make_detector(config.detector, config.model, config.provider, config.threads)
+    info: dict[str, Any] = {"name": getattr(detector, "name", config.detector)}
+    for attribute in ("input_scale", "model_hash", "metadata", "model_path", "providers"):
+        value = getattr(detector, attribute, None)
+        if value is not None and not callable(value):
+            info[attribute] = value if isinstance(value, (int, float, dict, list)) else str(value)
+    if config.detector == "onnx" and "model_path" not in info:
+        from usguide.paths import default_model_path
+
+        info["model_path"] = str(config.model or default_model_path())
+    return FrameAnalyzer(detector), info
+
+
+def run_bench(
+    config: BenchConfig,
+    *,
+    progress: Callable[[int, int, float], None] | None = None,
+    source: FrameSource | None = None,
+    analyzer_factory: Callable[[BenchConfig], tuple[Any | None, dict]] = make_bench_analyzer,
+) -> dict:
+    """Runs one configuration and returns every statistic as JSON-ready data.
+
+    Args:
+        config: what to run.
+        progress: called about 20 times a second with (frames done, frames wanted, elapsed s).
+        source: an unopened source instead of ``config.input`` (tests).
+        analyzer_factory: builds the analyzer (tests pass a fake).
+    """
+    import psutil
+
+    if config.frames < 1 and not config.soak_s:
+        raise UsguideError("--frames must be at least 1")
+    analyzer, detector_info = analyzer_factory(config)
+    paced = PacedSource(source or open_bench_source(config.input), fps=config.fps)
+    pipeline = Pipeline(paced, analyzer, budget_ms=config.budget_ms, warmup_frames=config.warmup)
+    if not config.fps:
+        paced.gate = pipeline.wait_idle
+    per_frame: list[tuple[int, float, float]] = []
+
+    def on_result(result: FrameResult) -> None:
+        timings = result.timings
+        if len(per_frame) < PER_FRAME_CAP and timings.t_result_ns is not None:
+            inference = timings.stages.get(INFERENCE)
+            per_frame.append(
+                (
+                    timings.t_result_ns,
+                    timings.capture_to_result_ms,
+                    inference.ms if inference else 0.0,
+                )
+            )
+
+    pipeline.subscribe_results(on_result)
+    process = psutil.Process()
+    target = config.warmup + config.frames
+    soak: list[dict] = []
+    measured_from: tuple[float, float] | None = None
+    started = last_sample = time.monotonic()
+    last_count, last_change = -1, started
+    pipeline.start()
+    try:
+        while True:
+            time.sleep(_POLL_S)
+            now = time.monotonic()
+            captured = pipeline.stats.frames_captured
+            processed = pipeline.stats.frames_processed
+            if measured_from is None and processed >= config.warmup:
+                measured_from = (now, time.process_time())
+            if progress is not None:
+                done = now - started if config.soak_s else captured
+                progress(int(done), int(config.soak_s or target), now - started)
+            if config.soak_s and now - last_sample >= config.soak_interval_s:
+                soak.append(_soak_sample(pipeline, process, now - started))
+                last_sample = now
+            if captured != last_count:
+                last_count, last_change = captured, now
+            elif now - last_change > _NO_PROGRESS_S:
+                reason = f" ({pipeline.last_error})" if pipeline.last_error else ""
+                raise UsguideError(
+                    f"no frame for {_NO_PROGRESS_S:.0f} s from {paced.info.name}{reason} — "
+                    "check INPUT"
+                )
+            if (config.soak_s and now - started >= config.soak_s) or (
+                not config.soak_s and captured >= target
+            ):
+                pipeline.wait_idle(1.0)
+                break
+        end_wall, end_cpu = time.monotonic(), time.process_time()
+    finally:
+        pipeline.stop()
+        detector = getattr(analyzer, "detector", None)
+        if detector is not None and callable(getattr(detector, "close", None)):
+            detector.close()
+    if config.soak_s:
+        soak.append(_soak_sample(pipeline, process, end_wall - started))
+    wall0, cpu0 = measured_from or (started, end_cpu)
+    wall = max(end_wall - wall0, 1e-9)
+    stats = pipeline.stats
+    info = paced.info
+    return {
+        "label": config.label or config.describe(),
+        "config": config.to_json(),
+        "source": {
+            "name": info.name,
+            "kind": info.kind,
+            "width": info.width,
+            "height": info.height,
+            "fps": info.fps,
+            "frame_count": info.frame_count,
+        },
+        "detector": detector_info,
+        "summary": _summary(stats, wall, end_cpu - cpu0),
+        "stats": stats.to_json(),
+        "per_frame": _per_frame(per_frame, config.warmup),
+        "soak": soak or None,
+    }
+
+
+def _summary(stats: Any, wall: float, cpu: float) -> dict:
+    stages = {name: series.run.to_json() for name, series in stats.stages.items()}
+    latency = stats.latency
+    empty = {"count": 0, "p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0, "mean": 0.0}
+    return {
+        "throughput_fps": round(stats.processed_fps, 3),
+        "capture_fps": round(stats.capture_fps, 3),
+        "frames_captured": stats.frames_captured,
+        "frames_processed": stats.frames_processed,
+        "frames_dropped": stats.frames_dropped,
+        "frames_over_budget": stats.frames_over_budget,
+        "final_state": stats.state,
+        "final_input_scale": stats.input_scale,
+        "stages_ms": stages,
+        "capture_to_result_ms": latency[END_TO_END].run.to_json()
+        if END_TO_END in latency
+        else empty,
+        "overhead_ms": latency[OVERHEAD].run.to_json() if OVERHEAD in latency else empty,
+        "wall_s": round(wall, 3),
+        "cpu_s": round(cpu, 3),
+        "cpu_percent": round(100.0 * cpu / wall, 1),
+    }
+
+
+def _per_frame(rows: list[tuple[int, float, float]], warmup: int) -> dict:
+    rows = rows[warmup:] or rows
+    origin = rows[0][0] if rows else 0
+    return {
+        "t_ms": [round((t - origin) / 1e6, 3) for t, _, _ in rows],
+        "capture_to_result_ms": [round(v, 4) for _, v, _ in rows],
+        "inference_ms": [round(v, 4) for _, _, v in rows],
+    }
+
+
+def _soak_sample(pipeline: Pipeline, process: Any, elapsed_s: float) -> dict:
+    stats = pipeline.stats
+    window = stats.end_to_end.window
+    return {
+        "t_s": round(elapsed_s, 1),
+        "rss_mb": round(process.memory_info().rss / 2**20, 1),
+        "capture_to_result_p50_ms": round(window.p50, 3),
+        "capture_to_result_p99_ms": round(window.p99, 3),
+        "processed_fps_window": round(stats.processed_fps_window, 2),
+        "frames_dropped": stats.frames_dropped,
+        "threads": threading.active_count(),
+    }
