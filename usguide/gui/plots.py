@@ -1,8 +1,7 @@
 """The ``usguide bench --plot`` figure: latency histogram and timeline (and soak RSS) per run.
 
 Drawn with pyqtgraph and exported with ``ImageExporter``; uses the offscreen Qt platform when there
-is
-no display, so it works headless.
+is no display, so it works headless.
 """
 
 from __future__ import annotations

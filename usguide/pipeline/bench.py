@@ -2,8 +2,8 @@
 
 As fast as possible, each frame is released the moment the worker is idle (decoded ahead, stamped on
 release), so throughput is the pipeline's own and latency has no queueing in it. Paced, frames are
-released on a fixed F fps clock like a live probe, and frames the worker cannot take are dropped
-and counted.
+released on a fixed F fps clock like a live probe, and frames the worker cannot take are dropped and
+counted.
 """
 
 from __future__ import annotations
@@ -87,10 +87,9 @@ class PacedSource(FrameSource):
     """Releases an inner source's frames at ``fps`` (or when ``gate`` allows), with fresh
     timestamps.
 
-    The frame is read (decoded) before waiting, so decoding never counts as latency. Released
-    frames are
-    renumbered 0, 1, 2, ... (a looped file repeats its own indices) and stamped ``t_capture_ns`` on
-    release.
+    The frame is read (decoded) before waiting, so decoding never counts as latency. Released frames
+    are renumbered 0, 1, 2, ... (a looped file repeats its own indices) and stamped ``t_capture_ns``
+    on release.
     """
 
     def __init__(

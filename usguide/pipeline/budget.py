@@ -7,8 +7,7 @@ Policy (all numbers are ``BudgetPolicy`` fields; defaults in brackets):
 * The recent window is the last ``window`` [30] measured frames. The state is, first match wins:
   - ``signal_lost``: the source reports ``LOST`` or ``RECONNECTING``;
   - ``stalled``: no result for more than ``stall_ms`` [1000 ms] while the source should be
-    delivering
-    (connected and not paused);
+    delivering (connected and not paused);
   - ``over_budget``: at least ``over_fraction`` [50 %] of the recent window is over budget
     (sustained);
   - ``warning``: the window's p95 exceeds ``warn_fraction`` [80 %] of the budget, or at least
@@ -16,19 +15,14 @@ Policy (all numbers are ``BudgetPolicy`` fields; defaults in brackets):
   - ``ok`` otherwise. Nothing but ``signal_lost``/``stalled`` is judged before ``min_frames`` [10]
     frames.
 * Degradation: after ``degrade_after`` [30] consecutive results in ``over_budget`` the detector's
-  input is
-  scaled down one level (``scales`` [1.0, 0.75, 0.5], relative to the detector's own
-  ``input_scale`` when it
-  was attached, e.g. 0.5 -> 0.375 -> 0.25; a detector whose scale is None (automatic) or absent is
-  never
-  touched) through ``detector.input_scale``, and
-  the window is cleared so the next decision sees only frames at the new scale. The message then
-  reads
+  input is scaled down one level (``scales`` [1.0, 0.75, 0.5], relative to the detector's own
+  ``input_scale`` when it was attached, e.g. 0.5 -> 0.375 -> 0.25; a detector whose scale is None
+  (automatic) or absent is never touched) through ``detector.input_scale``, and the window is
+  cleared so the next decision sees only frames at the new scale. The message then reads
   ``"degraded: detector input 75 %"``.
 * Recovery: after ``recover_after`` [150] consecutive results with the window's p95 below
   ``recover_fraction`` [50 %] of the budget, the scale goes back up one level (and the window is
-  cleared).
-  The long recovery delay against the short degradation delay is the hysteresis that stops
+  cleared). The long recovery delay against the short degradation delay is the hysteresis that stops
   oscillation.
 """
 
@@ -81,8 +75,7 @@ class BudgetMonitor:
     Args:
         budget_ms: the capture-to-result budget (overrides ``policy.budget_ms``).
         detector: anything with a settable ``input_scale`` float; None (or without the attribute)
-            disables
-            degradation, the state is still reported.
+            disables degradation, the state is still reported.
         policy: the thresholds.
     """
 

@@ -24,8 +24,7 @@ class RecorderFeed:
         recorder: anything with ``write(frame, result) -> bool`` that never blocks
             (``SessionWriter``).
         max_pending: frames held while their result is pending; beyond that the oldest is written
-            without
-            a result, so a stuck analyzer never holds frames back for long.
+            without a result, so a stuck analyzer never holds frames back for long.
         await_results: False when no analyzer runs (frames are written at once).
     """
 

@@ -17,8 +17,7 @@ class RecordedAnalyzer:
 
     Args:
         recording: anything with ``results_for(index) -> dict | None`` (``RecordingSource``), the
-            JSON of
-            ``FrameResult.to_json()``.
+            JSON of ``FrameResult.to_json()``.
         name: the detector name the results carry.
     """
 

@@ -1,10 +1,8 @@
 """Replay control for trainers: play/pause, step, exact seek, speed 0.25x-4x, loop.
 
 ``ReplayController`` is itself a ``FrameSource``: the pipeline's capture thread reads it while the
-GUI thread
-calls the controls. Controls only record a request under a lock; ``read()`` carries it out, so the
-wrapped
-source is only ever touched from the reading thread.
+GUI thread calls the controls. Controls only record a request under a lock; ``read()`` carries it
+out, so the wrapped source is only ever touched from the reading thread.
 """
 
 from __future__ import annotations
@@ -26,10 +24,8 @@ class ReplayController(FrameSource):
     controls.
 
     ``position`` is the index of the frame handed out last (-1 before the first). Frames come out
-    paced
-    by their ``source_ms`` divided by ``speed``, stamped with a fresh ``t_capture_ns`` when handed
-    out.
-    At the end it loops, or pauses on the last frame (so a trainer can step back).
+    paced by their ``source_ms`` divided by ``speed``, stamped with a fresh ``t_capture_ns`` when
+    handed out. At the end it loops, or pauses on the last frame (so a trainer can step back).
 
     Args:
         source: a seekable source opened without its own pacing (``realtime=False``) and without

@@ -36,8 +36,7 @@ class LiveFrameResult(FrameResult):
     overlay.
 
     ``needle``/``trajectory`` were computed on frame ``overlay_frame_index`` (an older frame),
-    captured
-    ``overlay_age_ms`` before this frame was handed out; both None before the first result.
+    captured ``overlay_age_ms`` before this frame was handed out; both None before the first result.
     """
 
     overlay_frame_index: int | None = None
@@ -47,22 +46,18 @@ class LiveFrameResult(FrameResult):
 class Pipeline:
     """Runs a source through an analyzer on two daemon threads and hands results to subscribers.
 
-    The pipeline owns the source from ``start()`` to ``stop()``: it opens it (unless
-    ``open_source`` is
-    False) and always closes it. The analyzer and recorder stay the caller's to close.
+    The pipeline owns the source from ``start()`` to ``stop()``: it opens it (unless ``open_source``
+    is False) and always closes it. The analyzer and recorder stay the caller's to close.
 
     Args:
         source: where frames come from.
         analyzer: ``process(frame) -> FrameResult`` (``FrameAnalyzer``, ``RecordedAnalyzer``); None
-            for
-            pure capture and display (results carry needle None).
+            for pure capture and display (results carry needle None).
         budget_ms: capture-to-result budget watched by the ``BudgetMonitor``.
         recorder: ``write(frame, result_json) -> bool``; gets every captured frame it can write.
         display_mode: ``"paired"`` (subscribers get each result, frame and overlay from the same
-            frame) or
-            ``"lowest-latency"`` (subscribers get every captured frame at once as a
-            ``LiveFrameResult``
-            with the last overlay, called from the capture thread).
+            frame) or ``"lowest-latency"`` (subscribers get every captured frame at once as a
+            ``LiveFrameResult`` with the last overlay, called from the capture thread).
         warmup_frames: first frames left out of the statistics.
         budget_policy: thresholds of the budget monitor.
         open_source: open the source in ``start()``/``set_source()``.
@@ -131,8 +126,7 @@ class Pipeline:
         """Stops both threads and closes the source, within about ``timeout_s`` even if ``read()``
         hangs.
 
-        Returns:
-            True when every thread ended; False when one is still stuck (a daemon thread, left
+        Returns: True when every thread ended; False when one is still stuck (a daemon thread, left
             behind).
         """
         deadline = time.monotonic() + timeout_s
@@ -152,8 +146,7 @@ class Pipeline:
 
     def set_source(self, source: FrameSource, timeout_s: float = 2.0) -> None:
         """Switches to another source: opens it first (on failure the old one keeps running), then
-        stops
-        the capture thread, closes the old source, resets statistics, budget and tracking, and
+        stops the capture thread, closes the old source, resets statistics, budget and tracking, and
         resumes."""
         if not self._running:
             self._source = source

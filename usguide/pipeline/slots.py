@@ -1,8 +1,7 @@
 """A one-element, thread-safe, newest-wins slot: the only hand-over point on the frame path.
 
-A producer never blocks and never queues: ``put`` replaces whatever is waiting (that item is
-    dropped and
-counted), so the consumer always gets the newest item and latency cannot grow with time.
+A producer never blocks and never queues: ``put`` replaces whatever is waiting (that item is dropped
+    and counted), so the consumer always gets the newest item and latency cannot grow with time.
 """
 
 from __future__ import annotations
@@ -33,8 +32,7 @@ class LatestSlot(Generic[T]):
     def put(self, item: T) -> T | None:
         """Stores ``item`` as the newest one and wakes a waiting ``get``.
 
-        Returns:
-            The item that was waiting and is now dropped (counted in ``drops``), or None.
+        Returns: The item that was waiting and is now dropped (counted in ``drops``), or None.
         """
         with self._cond:
             replaced = self._item if self._full else None
@@ -49,8 +47,8 @@ class LatestSlot(Generic[T]):
     def get(self, timeout: float | None = None) -> T | None:
         """Takes the newest item, waiting up to ``timeout`` seconds (None: wait until one arrives).
 
-        Returns:
-            The item, or None when the timeout passed or the slot was closed with nothing in it.
+        Returns: The item, or None when the timeout passed or the slot was closed with nothing in
+            it.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:

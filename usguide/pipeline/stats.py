@@ -1,12 +1,9 @@
 """Latency statistics: per stage and end to end, recent window and whole run, warm-up excluded.
 
 Percentiles use linear interpolation between closest ranks (``numpy.percentile``'s default), so a
-run of
-1..100 ms gives p50 50.5, p95 95.05, p99 99.01, max 100. The whole-run series keep every sample up
-to
-``run_cap`` values each, then a uniform reservoir of that size (max and mean stay exact), so memory
-stays
-bounded during a long soak.
+run of 1..100 ms gives p50 50.5, p95 95.05, p99 99.01, max 100. The whole-run series keep every
+sample up to ``run_cap`` values each, then a uniform reservoir of that size (max and mean stay
+exact), so memory stays bounded during a long soak.
 """
 
 from __future__ import annotations
@@ -155,8 +152,7 @@ class StatsCollector:
 
     Args:
         warmup_frames: the first N processed (and displayed) frames are left out of every latency
-            series
-            and of the throughput.
+            series and of the throughput.
         window: the recent window size in frames.
         run_cap: samples kept exactly per whole-run series before reservoir sampling.
     """
@@ -211,8 +207,7 @@ class StatsCollector:
     def record_result(self, timings: Timings) -> bool:
         """Counts one processed frame and, after warm-up, adds its latencies.
 
-        Returns:
-            True when the frame was measured (past warm-up and with a result time).
+        Returns: True when the frame was measured (past warm-up and with a result time).
         """
         with self._lock:
             self._processed += 1
