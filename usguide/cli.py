@@ -1,4 +1,4 @@
-"""Command-line entry point: wires subcommands from ``usguide.commands`` and turns errors into one line.
+"""Command-line entry point: wires the subcommands and turns user errors into one line.
 
 Each subcommand lives in ``usguide/commands/<name>.py`` with ``add_parser(subparsers)`` and
 ``run(args) -> int``; this module only dispatches.
@@ -28,10 +28,11 @@ COMMANDS = (
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits with code 2 and one line on a bad option (it already does; keep it so)."""
+    """argparse that prints one line and exits with code 2 on a bad option."""
 
     def error(self, message: str) -> None:  # noqa: D102 - argparse API
-        sys.stderr.write(f"usguide: error: {message} (see usguide {self.prog.split()[-1]} --help)\n")
+        command = self.prog.split()[-1]
+        sys.stderr.write(f"usguide: error: {message} (see usguide {command} --help)\n")
         raise SystemExit(2)
 
 

@@ -16,7 +16,7 @@ from usguide.errors import UsguideError
 
 
 class Point(NamedTuple):
-    """A point in pixels of the full input frame (x to the right, y down). JSON-serialises as [x, y]."""
+    """A point in full-frame pixels (x to the right, y down). JSON-serialises as [x, y]."""
 
     x: float
     y: float
@@ -177,8 +177,10 @@ class Trajectory:
     end: Point
     direction: tuple[float, float]  # unit vector, entry -> tip
     target: Point | None = None
-    along_mm: float | None = None  # tip to the target's foot on the trajectory (negative: behind tip)
-    miss_mm: float | None = None  # perpendicular distance from target to the trajectory line
+    # Tip to the target's foot on the trajectory (negative: target behind the tip).
+    along_mm: float | None = None
+    # Perpendicular distance from the target to the trajectory line.
+    miss_mm: float | None = None
 
 
 class StageSpan(NamedTuple):

@@ -18,8 +18,10 @@ class NeedleMaps:
 
     Attributes:
         shaft: float32 (h, w) in 0..1, probability that a pixel lies on the needle shaft.
-        tip: float32 (h, w) in 0..1 tip heatmap, same size as ``shaft``; None if the detector has none.
-        scale_x: region pixels per map pixel along x (map u -> region x = (u + 0.5) * scale_x - 0.5).
+        tip: float32 (h, w) in 0..1 tip heatmap, same size as ``shaft``; None if the detector has
+            none.
+        scale_x: region pixels per map pixel along x
+            (map u -> region x = (u + 0.5) * scale_x - 0.5).
         scale_y: region pixels per map pixel along y.
     """
 
@@ -38,5 +40,5 @@ class Detector(abc.ABC):
     def infer(self, region: np.ndarray) -> NeedleMaps:
         """Returns the needle maps for one image region (grey uint8)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, most detectors hold nothing
         """Releases resources (sessions, threads). Idempotent."""

@@ -14,23 +14,42 @@ from usguide.errors import UsguideError
 from usguide.gui.runtime import Runtime, RuntimeOptions
 
 SCREENSHOT_TIMEOUT_S = 120.0
+# Without a screen a window cannot be looked at: show this many frames and save a picture instead.
+HEADLESS_FRAMES = 150
+HEADLESS_SCREENSHOT = Path("usguide-run.png")
+
+
+def has_display() -> bool:
+    """False on a Linux machine with no X or Wayland display (e.g. a server or CI)."""
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        return False
+    return not sys.platform.startswith("linux") or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
 
 
 def ensure_platform(headless: bool) -> None:
     """Uses the offscreen Qt platform when asked to, or when there is no display to draw on."""
-    no_display = sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    )
-    if headless or no_display:
+    if headless or not has_display():
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+# Offscreen-plugin chatter that says nothing to a user.
+_QT_NOISE = ("does not support propagateSizeHints", "XDG_RUNTIME_DIR not set")
+
+
+def _qt_message(_mode, _context, message: str) -> None:  # noqa: ANN001 - Qt callback
+    if not any(noise in message for noise in _QT_NOISE):
+        sys.stderr.write(f"qt: {message}\n")
 
 
 def application():  # noqa: ANN201 - returns a QApplication (Qt imported lazily)
     """The process's QApplication (created once) with the dark theme applied."""
-    from PyQt5 import QtWidgets
+    from PyQt5 import QtCore, QtWidgets
 
     from usguide.gui import theme
 
+    QtCore.qInstallMessageHandler(_qt_message)
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["usguide"])
     theme.apply(app)
     return app
@@ -45,6 +64,13 @@ def run_gui(options: RuntimeOptions, *, screenshot: Path | None = None, frames: 
     Raises:
         UsguideError: source, model or output problems.
     """
+    if screenshot is None and not has_display():
+        # A window nobody can see would run forever: run headless and leave a picture instead.
+        screenshot, frames = HEADLESS_SCREENSHOT.resolve(), max(frames, HEADLESS_FRAMES)
+        sys.stderr.write(
+            f"usguide: no display found — showing {frames} frames offscreen and saving the window "
+            f"to {screenshot} (choose with --screenshot FILE --frames N)\n"
+        )
     ensure_platform(headless=screenshot is not None)
     if screenshot is not None:
         screenshot = Path(screenshot)
@@ -74,7 +100,8 @@ def run_gui(options: RuntimeOptions, *, screenshot: Path | None = None, frames: 
                 f"cannot write the screenshot {screenshot} — check the folder is writable"
             )
     finally:
-        window.close()
+        window.close()  # its closeEvent stops the pipeline and releases the source
+    print(f"saved {screenshot} ({window.paint_stats.frames} frames shown)")
     return 0
 
 

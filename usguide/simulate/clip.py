@@ -62,7 +62,7 @@ class ClipRenderer:
         self.motion = Motion(rng, config.n_frames, config.fps, geo, self.pad, config.motion)
         # Depth gain: attenuation imperfectly compensated by TGC, plus near-field brightening.
         zr = (np.arange(geo.n_samples) + 0.5) / geo.n_samples
-        residual_db = float(rng.uniform(-14.0, -3.0)) * zr + float(rng.uniform(0, 4)) * np.exp(
+        residual_db = float(rng.uniform(-10.0, 1.0)) * zr + float(rng.uniform(0, 4)) * np.exp(
             -zr / 0.08
         )
         residual_db += float(rng.uniform(-2, 2)) * np.sin(2 * np.pi * zr * rng.uniform(0.5, 1.5))
@@ -71,7 +71,10 @@ class ClipRenderer:
         noise = rng.standard_normal((2, geo.n_samples + 64, geo.n_beams + 64)).astype(np.float32)
         self.noise = cv2.magnitude(noise[0], noise[1]) * self.noise_level
         self.dynamic_range = float(rng.uniform(48.0, 62.0))
-        self.brightness = float(rng.uniform(85.0, 115.0))
+        self.brightness = float(rng.uniform(62.0, 95.0))
+        # Scanner speckle reduction (most modern scanners smooth), as a blur of the log image.
+        smooth = float(rng.uniform(0.0, 1.6)) if rng.random() < 0.7 else 0.0
+        self.smooth = smooth if config.speckle_reduction is None else config.speckle_reduction
         self.artefacts: Artefacts | None = random_artefacts(rng) if res.artefacts else None
         self.frame_seed = int(rng.integers(0, 2**31 - 1))
         if self.screen is not None:
@@ -119,6 +122,12 @@ class ClipRenderer:
         alpha = 255.0 * 20.0 / (dr * math.log(10.0))
         beta = self.brightness + 255.0 * gain_db / dr
         grey = cv2.addWeighted(env, alpha, env, 0.0, beta, dtype=cv2.CV_8U)
+        if self.smooth > 0.05:
+            s_mm = geo.mm_per_px
+            grey = cv2.GaussianBlur(
+                grey, (0, 0), sigmaX=max(0.3, self.smooth * self.psf.lateral_focus / s_mm),
+                sigmaY=max(0.3, self.smooth * self.psf.axial / s_mm),
+            )
         grey = self.converter.to_image(grey)
         if self.artefacts is not None:
             grey = self.artefacts.apply(grey, rng)

@@ -77,6 +77,8 @@ class SimConfig:
         target: (x_mm, z_mm) a point the needle aims at; a hypoechoic target is placed there.
         elevation: out-of-plane behaviour: "aligned", "drift" (parts drop out), "tip_only" (only the
             tip region in plane) or "tip_lost" (the tip leaves the plane); None: drawn.
+        speckle_reduction: scanner-style smoothing of the log image, in PSF widths (0 = raw
+            speckle, ~1.5 = a heavily smoothed modern scanner); None: drawn.
     """
 
     seed: int
@@ -97,6 +99,7 @@ class SimConfig:
     needle_gain: float | None = None
     target: tuple[float, float] | None = None
     elevation: str | None = None
+    speckle_reduction: float | None = None
 
     def validate(self) -> None:
         """Raises UsguideError when a field is out of range."""

@@ -15,14 +15,15 @@ from usguide.simulate.config import GroundTruth, SimConfig
 
 TRUTH_FORMAT = "usguide-sim-truth"
 TRUTH_VERSION = 1
-# The demo: a linear-probe in-plane insertion from the right toward a vessel, 8 s at 30 fps.
+# The demo: a linear-probe in-plane insertion from the right toward a vessel, 6 s at 30 fps
+# (smoothed like a modern scanner and MJPG at quality 65, 512x384, to stay under 6 MB).
 DEMO_CONFIG = SimConfig(
     seed=20240,
     variant="linear",
-    width=640,
-    height=480,
+    width=512,
+    height=384,
     fps=30.0,
-    n_frames=240,
+    n_frames=180,
     depth_mm=40.0,
     needle=True,
     gauge=21,
@@ -34,6 +35,7 @@ DEMO_CONFIG = SimConfig(
     needle_gain=9.0,
     target=(-4.0, 24.0),
     elevation="aligned",
+    speckle_reduction=1.6,
 )
 
 
@@ -165,4 +167,4 @@ def write_demo(out_dir: Path, progress: Callable[[str], None] | None = None) -> 
 
 
 DEMO_CODEC = "mjpg"
-DEMO_QUALITY = 85
+DEMO_QUALITY = 65

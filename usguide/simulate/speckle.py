@@ -26,7 +26,7 @@ class Psf:
 
 def random_psf(rng: np.random.Generator, geometry: ProbeGeometry) -> Psf:
     """Linear probes are high frequency (finer speckle) than convex ones."""
-    base = 1.0 if geometry.kind == "linear" else 1.8
+    base = 1.0 if geometry.kind == "linear" else 1.6
     axial = base * float(rng.uniform(0.09, 0.14))
     lateral = base * float(rng.uniform(0.18, 0.28))
     focus = float(rng.uniform(0.35, 0.65)) * geometry.depth_mm

@@ -7,6 +7,7 @@ probe geometry's beam grid.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import cv2
@@ -38,6 +39,11 @@ class Anatomy:
     fibre_angle: float = 0.1
     fat_echo: float = 0.35
     muscle_echo: float = 0.8
+    fibrillar: float = 0.3  # strength of the muscle fibre striation
+    streaks: float = 0.8  # connective-tissue streak brightness
+    patchiness: float = 0.5  # log-amplitude spread of lobular brightness
+    skin_echo: float = 1.3
+    fascia_mm: float = 0.25  # fascia thickness (Gaussian sigma)
 
 
 @dataclass
@@ -58,20 +64,23 @@ def random_anatomy(
     fascia = [(fat_bottom, float(rng.uniform(-0.12, 0.12)), float(rng.uniform(0, 0.8)), 1.0)]
     for _ in range(int(rng.integers(1, 3))):
         z = float(rng.uniform(fat_bottom + 4, depth_mm * 0.95))
-        fascia.append(
-            (z, float(rng.uniform(-0.3, 0.3)), float(rng.uniform(0, 1.0)), rng.uniform(0.6, 1.3))
-        )
+        # Deep fascia is often oblique: a long bright straight line, the needle's look-alike.
+        slope = float(rng.uniform(-0.6, 0.6)) if rng.random() < 0.5 else float(rng.uniform(-0.15, 0.15))
+        fascia.append((z, slope, float(rng.uniform(0, 0.6)), rng.uniform(0.7, 1.4)))
     bone = None
-    if rng.random() < 0.55:
+    if rng.random() < 0.4:
         z = float(rng.uniform(0.55, 0.85)) * depth_mm
         bone = (z, float(rng.uniform(-0.3, 0.3)), float(rng.uniform(-0.004, 0.004)), 1.0)
     blobs: list[Blob] = []
     for _ in range(int(rng.integers(0, 3))):
         r = float(rng.uniform(1.5, 0.12 * depth_mm + 1.5))
+        x, z = float(rng.uniform(-half_width_mm, half_width_mm)), float(rng.uniform(fat_bottom, 0.8 * depth_mm))
+        if any(math.hypot(x - b.x, z - b.z) < r * 1.6 + b.rx for b in blobs):
+            continue  # no overlapping vessels
         blobs.append(
             Blob(
-                float(rng.uniform(-half_width_mm, half_width_mm)),
-                float(rng.uniform(fat_bottom, 0.8 * depth_mm)),
+                x,
+                z,
                 r * float(rng.uniform(0.9, 1.5)),
                 r,
                 float(rng.uniform(0.0, 0.15)),
@@ -99,6 +108,11 @@ def random_anatomy(
         float(rng.uniform(-0.35, 0.35)),
         float(rng.uniform(0.25, 0.5)),
         float(rng.uniform(0.6, 1.0)),
+        float(rng.uniform(0.1, 0.5)),
+        float(rng.uniform(0.3, 1.5)),
+        float(rng.uniform(0.25, 0.8)),
+        float(rng.uniform(0.7, 1.6)),
+        float(rng.uniform(0.12, 0.4)),
     )
 
 
@@ -141,16 +155,21 @@ def tissue_maps(
 
     echo = np.full(x.shape, a.muscle_echo, np.float32)
     fibres = _sample(fib_tex, u, v)
-    echo *= np.clip(0.75 + 0.45 * fibres, 0.15, None)
-    # Perimysium: thin brighter streaks along the fibres.
-    echo += 0.9 * np.clip(fibres - 1.6, 0, None)
+    echo *= np.clip(1.0 + a.fibrillar * fibres, 0.15, None)
+    # Perimysium / connective tissue: short curvy bright streaks roughly along the fibres
+    # (zero crossings of an anisotropic texture), and darker and brighter lobules.
+    streak_field = _sample(fat_tex, u * 2.5, v * 5.0)
+    echo += a.streaks * np.exp(-0.5 * (streak_field / 0.07) ** 2) * (
+        _sample(lob_tex, u * 0.3, v * 0.3) > -0.2
+    )
+    echo *= np.exp(a.patchiness * _sample(lob_tex, u * 0.45, v * 0.6) - 0.5 * a.patchiness**2)
     fat = z < a.fat_bottom + 0.6 * np.sin(x / 9.0)
     lobules = a.fat_echo * np.clip(0.8 + 0.5 * _sample(lob_tex, x / cell, z / cell), 0.2, None)
     echo = np.where(fat, lobules, echo)
     septa = np.abs(_sample(fat_tex, x / cell * 2.0, z / cell)) < 0.06
     echo = np.where(fat & septa, echo + 0.9, echo)
     skin = z < a.skin
-    echo = np.where(skin, 1.6, echo)
+    echo = np.where(skin, a.skin_echo, echo)
     echo = np.where(z < 0, 0.0, echo)
 
     specular = np.zeros(x.shape, np.float32)
@@ -159,7 +178,9 @@ def tissue_maps(
     for z0, slope, wave, bright in a.fascia:
         zl = z0 + slope * x + wave * np.sin(x / 7.0 + z0)
         beading = np.clip(0.7 + 0.5 * _sample(lob_tex, x / cell, z0 / cell + 0 * z), 0.1, None)
-        specular += (bright * 2.2) * beading * _ridge(z - zl, line_w * 1.5)
+        # Fascia: a thick bright band (a coherent top surface plus brighter, denser tissue).
+        specular += (bright * 1.6) * beading * _ridge(z - zl, line_w * 1.5)
+        echo += (bright * 2.0) * beading * _ridge(z - zl - a.fascia_mm, a.fascia_mm)
     if a.tendon is not None:
         tx, tz, half_len, half_th = a.tendon
         inside = ((x - tx) / half_len) ** 2 + ((z - tz) / half_th) ** 2 < 1.0

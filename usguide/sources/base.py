@@ -1,4 +1,4 @@
-"""The one interface every frame source implements: open, read, close, info (and seek when recorded)."""
+"""The one interface every frame source implements: open, read, close, info (seek when recorded)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from usguide.types import Frame, SourceInfo, SourceState
 class FrameSource(abc.ABC):
     """A stream of frames: a capture device, a file, a DICOM cine, a recording or the simulator.
 
-    Use as a context manager or call ``open()``/``close()``. ``read()`` returns the next frame, or None
-    when no new frame is available yet (live sources) or the source has ended (check ``state``).
+    Use as a context manager or call ``open()``/``close()``. ``read()`` returns the next frame, or
+    None when no new frame is available yet (live sources) or the source has ended (see ``state``).
     Sources never import Qt and never draw; they only deliver frames.
     """
 
