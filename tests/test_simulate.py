@@ -1,4 +1,4 @@
-"""Tests for the simulator: determinism, ground truth against the picture, geometry and screen capture."""
+"""Tests for the simulator: determinism, ground truth vs the picture, geometry, screen capture."""
 
 from __future__ import annotations
 
@@ -17,9 +17,20 @@ SMALL = {"width": 160, "height": 120}
 
 def _needle_config(seed: int, probe: str = "linear", **extra: object) -> SimConfig:
     values = dict(
-        seed=seed, variant=probe, n_frames=40, depth_mm=30.0, needle=True, gauge=20,
-        angle_range=(25.0, 25.0), needle_gain=12.0, target=(0.0, 16.0), elevation="aligned",
-        artefacts=False, motion=0.5, width=240, height=180,
+        seed=seed,
+        variant=probe,
+        n_frames=40,
+        depth_mm=30.0,
+        needle=True,
+        gauge=20,
+        angle_range=(25.0, 25.0),
+        needle_gain=12.0,
+        target=(0.0, 16.0),
+        elevation="aligned",
+        artefacts=False,
+        motion=0.5,
+        width=240,
+        height=180,
     )
     values.update(extra)
     return SimConfig(**values)  # type: ignore[arg-type]
@@ -111,14 +122,20 @@ def test_shaft_mask_matches_bright_ridge(probe: str) -> None:
             x, y = int(round(point.x)), int(round(point.y))
             window = mask[max(0, y - 2) : y + 3, max(0, x - 2) : x + 3]
             assert window.any()
-        assert abs(truth.angle_deg - math.degrees(
-            math.atan2(abs(truth.tip.y - truth.entry.y), abs(truth.tip.x - truth.entry.x))
-        )) < 1.5
+        assert (
+            abs(
+                truth.angle_deg
+                - math.degrees(
+                    math.atan2(abs(truth.tip.y - truth.entry.y), abs(truth.tip.x - truth.entry.x))
+                )
+            )
+            < 1.5
+        )
 
 
 def test_needle_direction_follows_side() -> None:
     for side, sign in (("left", 1), ("right", -1)):
-        frame = _visible_frames(_needle_config(4, side=side))[-1]
+        frame = _visible_frames(_needle_config(4, side=side, n_frames=90))[-1]
         assert sign * (frame.truth.tip.x - frame.truth.entry.x) > 0
         assert frame.truth.tip.y > frame.truth.entry.y
 
@@ -137,7 +154,8 @@ def test_mm_per_px_convex_fan_reaches_the_bottom() -> None:
     geo = renderer.geometry
     assert frame.truth.probe == "convex"
     assert frame.truth.mm_per_px == pytest.approx(60.0 / 120)
-    # Depth along the central beam from the skin arc (top centre) to the fan bottom spans the height.
+    # Depth along the central beam from the skin arc (top centre) to the fan bottom spans the
+    # height.
     fan = geo.fan_mask()
     centre = fan[:, 79] | fan[:, 80]
     assert centre[0] and centre[-1]
@@ -157,7 +175,9 @@ def test_screen_capture_region_is_exact() -> None:
     assert frames[0].image.shape == (768, 1024, 3)
     assert roi.x > 0 and roi.y > 0 and roi.x + roi.w < 1024 and roi.y + roi.h < 768
     region = roi.crop(frames[0].image)
-    assert np.array_equal(region[..., 0], region[..., 1]) and np.array_equal(region[..., 1], region[..., 2])
+    assert np.array_equal(region[..., 0], region[..., 1]) and np.array_equal(
+        region[..., 1], region[..., 2]
+    )
     # What changes from frame to frame (the ultrasound image) fills exactly the region; the
     # screen around it is static (the clock in the bottom bar excepted).
     changed = np.zeros((768, 1024), bool)

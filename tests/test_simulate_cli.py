@@ -64,7 +64,11 @@ def test_simulate_is_deterministic_and_lossless(tmp_path: Path) -> None:
     assert ok
     expected = next(simulate_clip(SimConfig(seed=4, variant="no_needle", width=160, height=120)))
     assert np.array_equal(image[..., 0], expected.image)
-    again = json.loads((_run(tmp_path / "again", "--variant", "no_needle") / "clip_0001" / "truth.json").read_text())
+    again = json.loads(
+        (
+            _run(tmp_path / "again", "--variant", "no_needle") / "clip_0001" / "truth.json"
+        ).read_text()
+    )
     assert again == json.loads((out / "clip_0001" / "truth.json").read_text())
     assert not any(f["needle_present"] for f in again["frames"])
 
@@ -115,3 +119,36 @@ def test_source_loops_into_new_clips(monkeypatch) -> None:
 def test_source_rejects_unknown_variant() -> None:
     with pytest.raises(UsguideError):
         SimulatorSource("phased")
+
+
+def test_demo_writes_a_session_with_truth(tmp_path: Path, monkeypatch) -> None:
+    import dataclasses
+
+    from usguide.record.reader import RecordingSource
+    from usguide.simulate import export
+
+    small = dataclasses.replace(export.DEMO_CONFIG, n_frames=6, width=160, height=120)
+    monkeypatch.setattr(export, "DEMO_CONFIG", small)
+    out = tmp_path / "demo"
+    assert main(["simulate", "--demo", str(out)]) == 0
+    truth = json.loads((out / "truth.json").read_text())
+    assert truth["format"] == "usguide-sim-truth" and len(truth["frames"]) == 6
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["complete"] and meta["frame_count"] == 6
+    assert meta["calibration"]["mm_per_px"] == pytest.approx(truth["mm_per_px"], rel=1e-4)
+    with RecordingSource(out) as recording:
+        assert recording.info.frame_count == 6
+
+
+def test_bundled_demo_is_small_and_labelled() -> None:
+    from usguide.paths import demo_recording_path
+
+    demo = demo_recording_path()
+    if not (demo / "truth.json").exists():
+        pytest.skip("the bundled demo has not been generated (usguide simulate --demo)")
+    total = sum(p.stat().st_size for p in demo.iterdir() if p.is_file())
+    assert total <= 6_000_000
+    truth = json.loads((demo / "truth.json").read_text())
+    meta = json.loads((demo / "meta.json").read_text())
+    assert len(truth["frames"]) == meta["frame_count"] >= 180
+    assert sum(f["visible"] for f in truth["frames"]) > 0.8 * len(truth["frames"])

@@ -1,4 +1,4 @@
-"""``usguide simulate``: writes labelled simulated clips (FFV1 video + truth.json), or the demo session."""
+"""``usguide simulate``: writes labelled simulated clips (FFV1 video + truth.json) or the demo."""
 
 from __future__ import annotations
 
@@ -22,19 +22,29 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "simulate",
         help="write simulated labelled needle-insertion clips",
-        description="Simulate B-mode in-plane needle insertions with exact ground truth. Each clip is "
+        description="Simulate B-mode in-plane needle insertions with exact ground truth. "
+        "Each clip is "
         "DIR/clip_NNNN/video.mkv (FFV1, lossless) + truth.json; deterministic for a seed.",
     )
     parser.add_argument("--out", type=Path, metavar="DIR", help="output folder")
     parser.add_argument("--clips", type=int, default=1, metavar="N", help="number of clips (1)")
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the first clip (0)")
+    parser.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="seed of the first clip (0)"
+    )
     parser.add_argument(
         "--variant",
         default="random",
         help="linear | convex | screen | no_needle | random (default: random)",
     )
-    parser.add_argument("--frames", type=int, default=150, metavar="F", help="frames per clip (150)")
-    parser.add_argument("--size", default="640x480", metavar="WxH", help="frame size (640x480)")
+    parser.add_argument(
+        "--frames", type=int, default=150, metavar="F", help="frames per clip (150)"
+    )
+    parser.add_argument(
+        "--size",
+        default="640x480",
+        metavar="WxH",
+        help="frame size (640x480); screen capture: 1024x768 or 1280x720, else one is drawn",
+    )
     parser.add_argument(
         "--demo", type=Path, metavar="DIR", help="write the bundled demo session to DIR instead"
     )
@@ -63,5 +73,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsguideError(f"--frames must be at least 1, got {args.frames}")
     if args.out.exists() and not args.out.is_dir():
         raise UsguideError(f"--out {args.out} is a file: give a folder")
-    write_clips(args.out, args.clips, args.seed, args.variant, args.frames, _size(args.size), progress)
+    write_clips(
+        args.out, args.clips, args.seed, args.variant, args.frames, _size(args.size), progress
+    )
     return 0

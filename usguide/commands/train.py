@@ -1,4 +1,4 @@
-"""``usguide train``: simulate labelled clips, train the needle network, export ``models/needle.onnx``."""
+"""``usguide train``: simulate labelled clips, train the needle network, export the ONNX model."""
 
 from __future__ import annotations
 
@@ -23,23 +23,31 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--seed", type=int, default=0, help="model init, data order, augmentation")
     parser.add_argument("--clips", type=int, default=800, help="training clips (seeds 0..N-1)")
     parser.add_argument("--frames-per-clip", type=int, default=8)
-    parser.add_argument("--val-clips", type=int, default=60, help="validation clips (seeds 100000+)")
+    parser.add_argument(
+        "--val-clips", type=int, default=60, help="validation clips (seeds 100000+)"
+    )
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument("--epochs", type=int, default=None, help="number of epochs (default 40)")
     budget.add_argument("--minutes", type=float, default=None, help="train for this wall time")
-    parser.add_argument("--input-size", type=int, default=256, help="model input size (multiple of 16)")
+    parser.add_argument(
+        "--input-size", type=int, default=256, help="model input size (multiple of 16)"
+    )
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default min(2, cores))")
-    parser.add_argument("--cache-dir", type=Path, default=None, help="where simulated data is cached")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="CPU threads (default min(2, cores))"
+    )
+    parser.add_argument(
+        "--cache-dir", type=Path, default=None, help="where simulated data is cached"
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        import torch  # noqa: F401
         import onnx  # noqa: F401
+        import torch  # noqa: F401
     except ImportError:
         raise UsguideError(EXTRA_HINT) from None
     from usguide.training.train import TrainConfig, train
@@ -61,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsguideError(f"cannot create {out.parent}: {exc.strerror} — choose another --out") from None
+        raise UsguideError(
+            f"cannot create {out.parent}: {exc.strerror} — choose another --out"
+        ) from None
     config = TrainConfig(
         out=out,
         seed=args.seed,

@@ -40,8 +40,8 @@ class ModelMeta:
 
 def _bad(path: str, what: str) -> UsguideError:
     return UsguideError(
-        f"model {path} {what} — use a model made by `usguide train` (format {FORMAT}) or the bundled "
-        "models/needle.onnx"
+        f"model {path} {what} — use a model made by `usguide train` (format {FORMAT}) "
+        "or the bundled models/needle.onnx"
     )
 
 
@@ -59,7 +59,9 @@ def read_model_meta(session, path: str) -> ModelMeta:
         raise _bad(path, f"has format {fmt!r}, this usguide reads {FORMAT!r}")
     norm = metadata.get("usguide.normalisation", SUPPORTED_NORMALISATION)
     if norm != SUPPORTED_NORMALISATION:
-        raise _bad(path, f"expects input normalisation {norm!r}, supported: {SUPPORTED_NORMALISATION}")
+        raise _bad(
+            path, f"expects input normalisation {norm!r}, supported: {SUPPORTED_NORMALISATION}"
+        )
 
     inputs = session.get_inputs()
     if len(inputs) != 1:
@@ -80,7 +82,9 @@ def read_model_meta(session, path: str) -> ModelMeta:
     fixed_h, fixed_w = shape[2], shape[3]
     dynamic = not (isinstance(fixed_h, int) and isinstance(fixed_w, int))
     if not dynamic and (fixed_w, fixed_h) != (width, height):
-        raise _bad(path, f"declares input_size {width}x{height} but its input is {fixed_w}x{fixed_h}")
+        raise _bad(
+            path, f"declares input_size {width}x{height} but its input is {fixed_w}x{fixed_h}"
+        )
     if width <= 0 or height <= 0 or stride <= 0 or multiple <= 0:
         raise _bad(path, "has non-positive sizes in its metadata")
 

@@ -1,4 +1,4 @@
-"""The ONNX needle model behind the ``Detector`` interface (onnxruntime, explicit provider and threads).
+"""The ONNX needle model behind the ``Detector`` interface (onnxruntime, explicit provider).
 
 The grey image region is resized to the model's input size (times ``input_scale`` when the model has
 dynamic H/W), scaled by 1/255, and the shaft and tip maps come back at the model's output stride.
@@ -51,8 +51,9 @@ class OnnxDetector(Detector):
         threads: intra-op threads (default min(2, cores)); idle threads do not spin.
 
     Attributes:
-        input_scale: factor applied to the model input size (e.g. 0.75 under overload); rounded to the
-            network's size multiple. Ignored when ``supports_input_scale`` is False (fixed-size model).
+        input_scale: factor applied to the model input size (e.g. 0.75 under overload), rounded
+            to the network's size multiple. Ignored when ``supports_input_scale`` is False
+            (fixed-size model).
         metadata: the model's ``usguide.*`` metadata.
         model_hash: first 12 hex digits of the file's sha256.
 
@@ -63,17 +64,19 @@ class OnnxDetector(Detector):
     name = "onnx"
 
     def __init__(
-        self, model_path: Path | str | None = None, provider: str = "cpu", threads: int | None = None
+        self,
+        model_path: Path | str | None = None,
+        provider: str = "cpu",
+        threads: int | None = None,
     ) -> None:
         self.path = Path(model_path) if model_path is not None else default_model_path()
         if not self.path.is_file():
             raise UsguideError(
-                f"model file {self.path} not found — train one with `usguide train` or give --model PATH"
+                f"model file {self.path} not found — "
+                "train one with `usguide train` or give --model PATH"
             )
         if provider not in PROVIDERS:
-            raise UsguideError(
-                f"unknown provider {provider!r} — use one of {', '.join(PROVIDERS)}"
-            )
+            raise UsguideError(f"unknown provider {provider!r} — use one of {', '.join(PROVIDERS)}")
         ort = _import_ort()
         ort_name = PROVIDERS[provider]
         available = ort.get_available_providers()
@@ -90,7 +93,9 @@ class OnnxDetector(Detector):
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         options.log_severity_level = 3
-        providers = [ort_name] if ort_name == "CPUExecutionProvider" else [ort_name, PROVIDERS["cpu"]]
+        providers = (
+            [ort_name] if ort_name == "CPUExecutionProvider" else [ort_name, PROVIDERS["cpu"]]
+        )
         try:
             self._session = ort.InferenceSession(blob, sess_options=options, providers=providers)
         except Exception as exc:  # onnxruntime raises its own types (InvalidProtobuf, Fail, ...)

@@ -1,4 +1,46 @@
-"""Physics-based B-mode simulator of in-plane needle insertions with exact ground truth."""
+"""Physics-based B-mode simulator of in-plane needle insertions with exact per-frame ground truth.
+
+Use ``simulate_clip(SimConfig(seed=...))`` or ``simulate_clip(random_config(rng, ...))``; each
+frame is a ``SimFrame(image, truth)``. ``usguide simulate`` writes clips to disk,
+``SimulatorSource`` streams like a device, ``python -m usguide.simulate.bench`` measures speed and
+``python -m usguide.simulate.realism`` draws ``docs/realism.png`` (real frames beside simulated).
+
+What is modelled:
+    * Probes: linear (rectangle) and convex (fan, scan-converted from beam space); depth 20-80 mm;
+      mm_per_px = depth_mm / image height for both (convex: along the central beam).
+    * Speckle: complex Gaussian scatterers weighted by echogenicity, convolved with a Gaussian PSF
+      narrow axially and wider laterally (widening away from the focus, per depth band),
+      envelope-detected, log-compressed over a 48-62 dB dynamic range; depth attenuation
+      imperfectly compensated by TGC; electronic (Rayleigh) noise; optional scanner-style
+      speckle reduction. The speckle field is computed once per clip and warped for motion.
+    * Tissue: skin, fat with septa, muscle with fibres, streaky connective tissue and lobules,
+      fascia (thick bright lines, often oblique: the needle look-alike), bone surface (very bright
+      line, shadow below), vessels/cysts (anechoic, bright front/back walls, posterior
+      enhancement), tendons (fibrillar, hyperechoic). Excess attenuation is integrated along each
+      beam, so shadows and enhancement follow the beam geometry (radial for convex probes).
+    * Needle (gauge 17-25, 10-70 degrees, from left or right): advances, pauses, withdraws and
+      redirects (pivoting at the skin puncture); specular echo falling with the beam incidence
+      angle; brighter or fading tip; along-shaft brightness variation; reverberation copies at
+      the needle-diameter spacing and a comet tail below the shaft; acoustic shadow; elevational
+      offset and tilt so parts of the shaft (or all but the tip) drop out of the plane; clips
+      with no needle.
+    * Motion: hand jitter, breathing-like axial compression, probe slide (needle moves along).
+    * Screen capture: the image pasted into a vendor-style screen (menus, text, depth ruler,
+      logo, grey bars, clock) at 1024x768 or 1280x720 (BGR).
+    * Acquisition artefacts: gain steps, dynamic-range change, downscale/upscale blur, JPEG.
+
+Ground truth: ``visible`` means at least 2 mm of shaft echo is 1.5x soft-tissue level or more;
+``shaft_mask`` marks those shaft pixels (about the echo's axial width); ``tip``/``entry`` are the
+distal/proximal ends of the visible shaft in full-frame pixels; ``angle_deg`` is the unsigned
+shaft angle to the image x axis. A clip's first frames do not depend on ``n_frames`` (<= 600).
+
+Not modelled: true wave propagation (no diffraction, refraction, phase aberration or
+speed-of-sound errors), side lobes and grating lobes, multiple focal zones, harmonic imaging,
+frequency-dependent attenuation of the spectrum, speckle decorrelation from out-of-plane tissue
+motion (speckle only translates/compresses), beam steering or needle enhancement modes, needle
+bending, bevel orientation, out-of-plane (cross-section) needle views, colour Doppler, real
+anatomy (layers are random), vendor-specific post-processing and real vendor screen layouts.
+"""
 
 from usguide.simulate.clip import simulate_clip
 from usguide.simulate.config import GroundTruth, SimConfig, SimFrame, random_config

@@ -1,4 +1,4 @@
-"""Acquisition artefacts: gain and dynamic-range changes, resizing blur and JPEG-like compression."""
+"""Acquisition artefacts: gain and dynamic-range changes, resizing blur, JPEG-like compression."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ class Artefacts:
         h, w = image.shape[:2]
         if self.resize < 0.99:
             small = cv2.resize(
-                image, (max(8, int(w * self.resize)), max(8, int(h * self.resize))),
+                image,
+                (max(8, int(w * self.resize)), max(8, int(h * self.resize))),
                 interpolation=cv2.INTER_AREA,
             )
             image = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)

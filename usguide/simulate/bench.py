@@ -1,4 +1,4 @@
-"""Simulator speed: frames per second of simulate_clip and of SimulatorSource (one core, no pacing).
+"""Simulator speed: frames per second of simulate_clip and SimulatorSource (one core, no pacing).
 
 Run ``python -m usguide.simulate.bench``; ``usguide bench`` can call ``bench_simulator()``.
 """
@@ -18,8 +18,13 @@ def bench_simulator(
     frames: int = 150,
     variants: tuple[str, ...] = ("linear", "convex", "screen", "random"),
 ) -> dict[str, dict[str, float]]:
-    """Per variant: setup_s (one clip's anatomy and speckle), fps (wall clock, frames after setup) and
-    cpu_fps (frames per CPU-second of this process: the one-core figure even on a busy machine)."""
+    """Measures the simulator.
+
+    Returns:
+        per variant (and "source"): setup_s (one clip's anatomy and speckle), fps (wall clock,
+        frames after setup) and cpu_fps (frames per CPU-second of this process: the one-core
+        figure even on a busy machine).
+    """
     out: dict[str, dict[str, float]] = {}
     for variant in variants:
         start = time.perf_counter()

@@ -1,11 +1,11 @@
-"""simulate_clip: builds one clip's anatomy, speckle and needle plan, then renders frames with motion,
-attenuation/TGC, electronic noise, log compression, scan conversion, artefacts and screen embedding.
+"""simulate_clip: builds one clip's anatomy, speckle and needle plan, then renders frames with
+motion, attenuation/TGC, noise, log compression, scan conversion, artefacts and screen embedding.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import cv2
 import numpy as np
@@ -16,8 +16,14 @@ from usguide.simulate.config import GroundTruth, SimConfig, SimFrame, resolve
 from usguide.simulate.motion import Motion
 from usguide.simulate.probe import ProbeGeometry, ScanConverter, make_geometry
 from usguide.simulate.screen import Screen
-from usguide.simulate.speckle import random_psf, speckle_envelope
-from usguide.simulate.tissue import Anatomy, TissueMaps, random_anatomy, tissue_maps
+from usguide.simulate.speckle import random_psf, speckle_envelope, transmission
+from usguide.simulate.tissue import (
+    Anatomy,
+    TissueMaps,
+    bone_floor,
+    random_anatomy,
+    tissue_maps,
+)
 from usguide.types import Point, Roi
 
 
@@ -49,12 +55,21 @@ class ClipRenderer:
         maps = self._tissue(anatomy, rng)
         self.psf = random_psf(rng, geo)
         self.envelope = speckle_envelope(maps, geo, self.psf, rng)
+        self.transmission = transmission(maps, geo)
         self.origins, self.dirs = geo.beams()
         self.look = needle_mod.random_look(rng, res.gauge, res.needle_gain)
         self.plan = (
             needle_mod.NeedlePlan(
-                rng, geo, res.angle_deg, res.side, config.n_frames, config.fps, target, self.look,
+                rng,
+                geo,
+                res.angle_deg,
+                res.side,
+                config.n_frames,
+                config.fps,
+                target,
+                self.look,
                 config.elevation,
+                bone_floor(anatomy),
             )
             if res.needle
             else None
@@ -71,9 +86,9 @@ class ClipRenderer:
         noise = rng.standard_normal((2, geo.n_samples + 64, geo.n_beams + 64)).astype(np.float32)
         self.noise = cv2.magnitude(noise[0], noise[1]) * self.noise_level
         self.dynamic_range = float(rng.uniform(48.0, 62.0))
-        self.brightness = float(rng.uniform(62.0, 95.0))
+        self.brightness = float(rng.uniform(52.0, 92.0))
         # Scanner speckle reduction (most modern scanners smooth), as a blur of the log image.
-        smooth = float(rng.uniform(0.0, 1.6)) if rng.random() < 0.7 else 0.0
+        smooth = float(rng.uniform(0.2, 1.5)) if rng.random() < 0.7 else 0.0
         self.smooth = smooth if config.speckle_reduction is None else config.speckle_reduction
         self.artefacts: Artefacts | None = random_artefacts(rng) if res.artefacts else None
         self.frame_seed = int(rng.integers(0, 2**31 - 1))
@@ -90,14 +105,20 @@ class ClipRenderer:
         x, z = geo.padded_grid(self.pad)
         step = 2 if x.size > 120_000 else 1
         maps = tissue_maps(
-            anatomy, x[::step, ::step].astype(np.float32), z[::step, ::step].astype(np.float32),
-            rng, geo.mm_per_px * step,
+            anatomy,
+            x[::step, ::step].astype(np.float32),
+            z[::step, ::step].astype(np.float32),
+            rng,
+            geo.mm_per_px * step,
         )
         if step == 1:
             return maps
         size = (x.shape[1], x.shape[0])
         return TissueMaps(
-            *(cv2.resize(m, size, interpolation=cv2.INTER_LINEAR) for m in (maps.echo, maps.specular, maps.atten))
+            *(
+                cv2.resize(m, size, interpolation=cv2.INTER_LINEAR)
+                for m in (maps.echo, maps.specular, maps.atten)
+            )
         )
 
     @property
@@ -105,14 +126,16 @@ class ClipRenderer:
         return self.geometry.mm_per_px
 
     def frame(self, index: int) -> SimFrame:
-        geo, res = self.geometry, self.res
+        geo = self.geometry
         rng = np.random.default_rng((self.frame_seed, index))
         env = self.motion.warp(self.envelope, index)
         render = needle_mod.NeedleRender(None, 0.0, 0.0)
         pose = None
         if self.plan is not None:
             pose = self.motion.move_needle(self.plan.pose(index), index)
-            render = needle_mod.render(env, pose, self.look, geo, self.origins, self.dirs)
+            render = needle_mod.render(
+                env, pose, self.look, geo, self.origins, self.dirs, through=self._through(index)
+            )
         gain_db = self.artefacts.gain_db(index) if self.artefacts else 0.0
         env *= self.depth_gain
         oy, ox = rng.integers(0, 64, size=2)
@@ -125,7 +148,9 @@ class ClipRenderer:
         if self.smooth > 0.05:
             s_mm = geo.mm_per_px
             grey = cv2.GaussianBlur(
-                grey, (0, 0), sigmaX=max(0.3, self.smooth * self.psf.lateral_focus / s_mm),
+                grey,
+                (0, 0),
+                sigmaX=max(0.3, 0.6 * self.smooth * self.psf.lateral_focus / s_mm),
                 sigmaY=max(0.3, self.smooth * self.psf.axial / s_mm),
             )
         grey = self.converter.to_image(grey)
@@ -137,7 +162,21 @@ class ClipRenderer:
             image = self.screen.compose(grey, index, self.config.fps)
         return SimFrame(image, truth)
 
-    def _truth(self, pose: needle_mod.NeedlePose | None, render: needle_mod.NeedleRender) -> GroundTruth:
+    def _through(self, index: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """Tissue transmission at beam-space samples of frame ``index`` (follows the motion)."""
+        table, pad = self.transmission, self.pad
+        dx, scale = float(self.motion.dx[index]), float(self.motion.scale[index])
+
+        def lookup(rows: np.ndarray, beams: np.ndarray) -> np.ndarray:
+            y = np.clip(np.round(rows * scale).astype(int), 0, table.shape[0] - 1)
+            x = np.clip(np.round(beams + pad + dx).astype(int), 0, table.shape[1] - 1)
+            return table[y, x]
+
+        return lookup
+
+    def _truth(
+        self, pose: needle_mod.NeedlePose | None, render: needle_mod.NeedleRender
+    ) -> GroundTruth:
         geo, roi = self.geometry, self.roi
         common = {
             "mm_per_px": geo.mm_per_px,

@@ -18,9 +18,9 @@ SCREEN_SIZES = ((1024, 768), (1280, 720))
 class GroundTruth:
     """Exact labels of one simulated frame, in full-frame pixels.
 
-    ``tip`` and ``entry`` are the distal and proximal ends of the *visible* shaft; ``angle_deg`` is the
-    unsigned angle of the shaft to the image x axis (the probe face), 0..90; the insertion direction is
-    entry -> tip.
+    ``tip`` and ``entry`` are the distal and proximal ends of the *visible* shaft (the physical tip
+    unless the distal part is out of plane); ``angle_deg`` is the unsigned angle of the shaft to
+    the image x axis (the probe face), 0..90; the insertion direction is entry -> tip.
     """
 
     visible: bool
@@ -52,7 +52,7 @@ class GroundTruth:
 
 @dataclass
 class SimFrame:
-    """A simulated frame: uint8 grey HxW image (BGR HxWx3 for screen-capture variants) and its labels."""
+    """A simulated frame: uint8 grey HxW image (BGR HxWx3 for screen capture) and its labels."""
 
     image: np.ndarray
     truth: GroundTruth
@@ -66,12 +66,14 @@ class SimConfig:
         seed: random seed; the same config always gives the same clip.
         variant: "linear", "convex", "screen" (scanner screen capture), "no_needle" or "random"
             (random geometry, screen capture, needle presence and acquisition artefacts).
-        width, height: output frame size. For screen capture this is the screen size when it is one of
-            1024x768 / 1280x720 (otherwise a screen size is drawn); the ultrasound image is pasted inside.
+        width, height: output frame size. For screen capture this is the screen size when it is
+            1024x768 or 1280x720 (otherwise one of those is drawn); the image is pasted inside.
         probe: "linear" or "convex"; depth_mm: imaging depth 20..80 mm.
-        needle: whether a needle is inserted; gauge: 17..25; angle_range: insertion angles in degrees.
+        needle: whether a needle is inserted; gauge: 17..25; angle_range: insertion angles in
+            degrees.
         side: "left" or "right" (where the needle enters).
-        screen: embed in a vendor-style screen; artefacts: gain/dynamic range/JPEG/resize degradations.
+        screen: embed in a vendor-style screen.
+        artefacts: gain/dynamic range/JPEG/resize degradations.
         motion: scale of hand jitter, breathing and probe slide (0 = still).
         needle_gain: shaft echo amplitude relative to soft tissue (None: drawn, 3..16).
         target: (x_mm, z_mm) a point the needle aims at; a hypoechoic target is placed there.
@@ -104,7 +106,9 @@ class SimConfig:
     def validate(self) -> None:
         """Raises UsguideError when a field is out of range."""
         if self.variant not in VARIANTS:
-            raise UsguideError(f"unknown variant {self.variant!r}: use one of {', '.join(VARIANTS)}")
+            raise UsguideError(
+                f"unknown variant {self.variant!r}: use one of {', '.join(VARIANTS)}"
+            )
         if self.width < 64 or self.height < 48:
             raise UsguideError(f"size {self.width}x{self.height} is too small: use at least 64x48")
         if self.width > 4096 or self.height > 4096:
@@ -167,15 +171,21 @@ def resolve(config: SimConfig, rng: np.random.Generator) -> Resolved:
     )
     size_draw = SCREEN_SIZES[int(rng.integers(0, len(SCREEN_SIZES)))]
     screen_size = (
-        (config.width, config.height) if (config.width, config.height) in SCREEN_SIZES else size_draw
+        (config.width, config.height)
+        if (config.width, config.height) in SCREEN_SIZES
+        else size_draw
     )
     artefacts = config.artefacts if config.artefacts is not None else variant == "random"
-    gain = config.needle_gain if config.needle_gain is not None else float(np.exp(rng.uniform(np.log(3.0), np.log(16.0))))
+    gain = (
+        config.needle_gain
+        if config.needle_gain is not None
+        else float(np.exp(rng.uniform(np.log(3.0), np.log(16.0))))
+    )
     return Resolved(probe, depth, needle, gauge, angle, side, screen, screen_size, artefacts, gain)
 
 
 def random_config(rng: np.random.Generator, **overrides: object) -> SimConfig:
-    """Draws a SimConfig (seed and variant "random") from ``rng``; keyword arguments override fields.
+    """Draws a SimConfig (seed, variant "random") from ``rng``; keyword arguments override fields.
 
     Example: ``random_config(rng, width=256, height=256, n_frames=60)``.
     """

@@ -16,12 +16,13 @@ from usguide.simulate.config import GroundTruth, SimConfig
 TRUTH_FORMAT = "usguide-sim-truth"
 TRUTH_VERSION = 1
 # The demo: a linear-probe in-plane insertion from the right toward a vessel, 6 s at 30 fps
-# (smoothed like a modern scanner and MJPG at quality 65, 512x384, to stay under 6 MB).
+# (smoothed like a modern scanner and MJPG, 448x336: OpenCV's MJPG writer needs ~30 KB a frame,
+# the limit is 6 MB).
 DEMO_CONFIG = SimConfig(
     seed=20240,
     variant="linear",
-    width=512,
-    height=384,
+    width=448,
+    height=336,
     fps=30.0,
     n_frames=180,
     depth_mm=40.0,
@@ -35,7 +36,7 @@ DEMO_CONFIG = SimConfig(
     needle_gain=9.0,
     target=(-4.0, 24.0),
     elevation="aligned",
-    speckle_reduction=1.6,
+    speckle_reduction=2.2,
 )
 
 
@@ -68,21 +69,34 @@ def write_truth(path: Path, header: dict, truths: list[GroundTruth]) -> None:
 
 
 def write_clip(out_dir: Path, config: SimConfig) -> int:
-    """Writes ``out_dir/video.mkv`` (FFV1, lossless) and ``out_dir/truth.json``; returns frames written."""
+    """Writes ``out_dir/video.mkv`` (FFV1, lossless) and ``out_dir/truth.json``.
+
+    Returns:
+        the number of frames written.
+    """
     renderer = ClipRenderer(config)
     header = truth_header(config, renderer)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsguideError(f"cannot create {out_dir}: {exc.strerror}; choose another --out") from None
+        raise UsguideError(
+            f"cannot create {out_dir}: {exc.strerror}; choose another --out"
+        ) from None
     size = (header["width"], header["height"])
     first = renderer.frame(0).image
     colour = first.ndim == 3
     video = cv2.VideoWriter(
-        str(out_dir / "video.mkv"), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*"FFV1"), config.fps, size, colour
+        str(out_dir / "video.mkv"),
+        cv2.CAP_FFMPEG,
+        cv2.VideoWriter_fourcc(*"FFV1"),
+        config.fps,
+        size,
+        colour,
     )
     if not video.isOpened():
-        raise UsguideError(f"OpenCV cannot write FFV1 video to {out_dir}: check the folder is writable")
+        raise UsguideError(
+            f"OpenCV cannot write FFV1 video to {out_dir}: check the folder is writable"
+        )
     truths: list[GroundTruth] = []
     try:
         for index in range(config.n_frames):
@@ -130,8 +144,13 @@ def write_demo(out_dir: Path, progress: Callable[[str], None] | None = None) -> 
     renderer = ClipRenderer(config)
     header = truth_header(config, renderer)
     info = SourceInfo(
-        name="simulator:demo", kind="simulator", width=header["width"], height=header["height"],
-        fps=config.fps, live=False, frame_count=config.n_frames,
+        name="simulator:demo",
+        kind="simulator",
+        width=header["width"],
+        height=header["height"],
+        fps=config.fps,
+        live=False,
+        frame_count=config.n_frames,
     )
     calibration = Calibration(mm_per_px=renderer.mm_per_px, roi=renderer.roi)
     procedure = {
@@ -139,9 +158,18 @@ def write_demo(out_dir: Path, progress: Callable[[str], None] | None = None) -> 
         "seed": config.seed,
     }
     writer = SessionWriter(
-        out_dir, info, calibration, procedure, codec=DEMO_CODEC, queue_size=config.n_frames + 2,
-        quality=DEMO_QUALITY, overwrite=True,
+        out_dir,
+        info,
+        calibration,
+        procedure,
+        codec=DEMO_CODEC,
+        queue_size=config.n_frames + 2,
+        quality=DEMO_QUALITY,
+        overwrite=True,
     )
+    stale_truth = Path(out_dir) / "truth.json"
+    if stale_truth.is_file():
+        stale_truth.unlink()  # ours, from an earlier demo: the writer only accepts session files
     writer.start()
     truths = []
     base = time.perf_counter_ns()
@@ -149,8 +177,11 @@ def write_demo(out_dir: Path, progress: Callable[[str], None] | None = None) -> 
         for index in range(config.n_frames):
             sim = renderer.frame(index)
             frame = Frame(
-                image=sim.image, index=index, t_capture_ns=base + int(index * 1e9 / config.fps),
-                source_ms=index * 1000.0 / config.fps, calibration=calibration,
+                image=sim.image,
+                index=index,
+                t_capture_ns=base + int(index * 1e9 / config.fps),
+                source_ms=index * 1000.0 / config.fps,
+                calibration=calibration,
             )
             if not writer.write(frame):
                 raise UsguideError(f"the session writer refused demo frame {index}: {writer.error}")
@@ -167,4 +198,4 @@ def write_demo(out_dir: Path, progress: Callable[[str], None] | None = None) -> 
 
 
 DEMO_CODEC = "mjpg"
-DEMO_QUALITY = 65
+DEMO_QUALITY = 60

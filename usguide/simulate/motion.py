@@ -1,5 +1,5 @@
-"""Tissue and probe motion: hand jitter, breathing-like compression and probe slide, applied by warping the
-clip's one speckle field (so speckle moves with the tissue) and moving the needle the same way.
+"""Tissue and probe motion: hand jitter, breathing-like compression and probe slide, applied by
+warping the clip's one speckle field (so speckle moves with the tissue) and moving the needle alike.
 """
 
 from __future__ import annotations
@@ -44,7 +44,9 @@ class Motion:
         if geometry.kind == "linear":
             self.beam_mm = geometry.mm_per_px
         else:
-            self.beam_mm = (geometry.radius_mm + mid) * 2 * geometry.half_angle / (geometry.n_beams - 1)
+            self.beam_mm = (
+                (geometry.radius_mm + mid) * 2 * geometry.half_angle / (geometry.n_beams - 1)
+            )
         self.dx = np.clip(strength * lateral_mm / self.beam_mm, -0.9 * pad, 0.9 * pad)
         self.scale = 1.0 + strength * float(rng.uniform(0.003, 0.02)) * breath
 

@@ -1,11 +1,12 @@
-"""Needle kinematics (advance, pause, withdraw, redirect, elevational drift) and its echo in beam space:
-specular shaft whose brightness falls with the beam incidence angle, brighter or fading tip, reverberation
+"""Needle kinematics (advance, pause, withdraw, redirect, elevational drift) and its echo in beam
+space: specular shaft dimming with the beam incidence angle, brighter or fading tip, reverberation
 copies and comet tail below the shaft, acoustic shadow, out-of-plane drop-out; plus the exact mask.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -14,7 +15,17 @@ import numpy as np
 from usguide.simulate.probe import ProbeGeometry
 
 # Outer diameter in mm by gauge (ISO 9626, regular wall).
-GAUGE_MM = {17: 1.47, 18: 1.27, 19: 1.07, 20: 0.91, 21: 0.82, 22: 0.72, 23: 0.64, 24: 0.57, 25: 0.51}
+GAUGE_MM = {
+    17: 1.47,
+    18: 1.27,
+    19: 1.07,
+    20: 0.91,
+    21: 0.82,
+    22: 0.72,
+    23: 0.64,
+    24: 0.57,
+    25: 0.51,
+}
 VISIBLE_LEVEL = 1.5  # shaft echo amplitude (soft tissue ~ 1) above which a shaft pixel is "visible"
 MIN_VISIBLE_MM = 2.0
 
@@ -53,7 +64,8 @@ class NeedlePose:
 
 @dataclass
 class NeedleRender:
-    """What render() drew: visible shaft mask in beam space and the visible extent along the shaft."""
+    """What render() drew: visible shaft mask in beam space and the visible extent along the
+    shaft."""
 
     mask: np.ndarray | None
     s_min: float
@@ -70,9 +82,9 @@ def random_look(rng: np.random.Generator, gauge: int, gain: float) -> NeedleLook
         gain=gain,
         spec_sigma=math.radians(rng.uniform(14.0, 24.0)),
         floor=float(rng.uniform(0.12, 0.3)),
-        reverb_ratio=float(rng.uniform(0.35, 0.7)) * (1.1 if diameter > 1.0 else 1.0),
-        reverb_count=int(rng.integers(2, 8)),
-        tail=float(rng.uniform(0.05, 0.25)),
+        reverb_ratio=float(rng.uniform(0.25, 0.6)) * (1.15 if diameter > 1.0 else 1.0),
+        reverb_count=int(rng.integers(1, 7)),
+        tail=float(rng.uniform(0.02, 0.12)),
         shadow=float(rng.uniform(0.1, 0.45)),
         tip_gain=tip_gain,
         elev_sigma=float(rng.uniform(0.5, 1.0)),
@@ -104,6 +116,7 @@ class NeedlePlan:
         target: tuple[float, float] | None,
         look: NeedleLook,
         elevation: str | None = None,
+        floor: Callable[[float], float] | None = None,
     ) -> None:
         depth = geometry.depth_mm
         sign = 1.0 if side == "left" else -1.0
@@ -130,6 +143,12 @@ class NeedlePlan:
             s_goal = math.hypot(target[0] - origin[0], target[1]) - 0.5
         else:
             s_goal = s_edge + float(rng.uniform(0.35, 0.9)) * max(s_far - s_edge, 5.0)
+        if floor is not None:
+            # Never drive the tip into bone: stop short of the first point below the floor.
+            ss = np.linspace(0.0, s_goal, 400)
+            below = ss * math.sin(angle) > floor(origin[0] + sign * ss * math.cos(angle)) - 1.5
+            if below.any():
+                s_goal = max(float(ss[int(np.argmax(below))]) - 1.5, s_edge + 2.0)
         duration = n_frames / fps
         t = np.arange(n_frames) / fps
         # Separate streams so the first frames do not depend on the clip length.
@@ -137,9 +156,11 @@ class NeedlePlan:
         chunk = 600 * (n_frames // 600 + 1)
         jitter = cv2.GaussianBlur(rng.standard_normal((2, chunk)).astype(np.float32), (0, 0), 3)
         keys_t, keys_l, keys_a = [0.0], [], [0.0]
-        start = s_edge - float(keys_rng.uniform(1.0, 5.0)) if keys_rng.random() < 0.35 else s_edge + float(
-            keys_rng.uniform(0.1, 0.5)
-        ) * (s_goal - s_edge)
+        start = (
+            s_edge - float(keys_rng.uniform(1.0, 5.0))
+            if keys_rng.random() < 0.35
+            else s_edge + float(keys_rng.uniform(0.1, 0.5)) * (s_goal - s_edge)
+        )
         keys_l.append(max(start, 1.0))
         now, length, redirect = 0.0, keys_l[0], 0.0
         while now < duration + 1.0:
@@ -200,8 +221,13 @@ def render(
     origins: np.ndarray,
     dirs: np.ndarray,
     want_mask: bool = True,
+    through: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> NeedleRender:
-    """Adds the needle echo to a beam-space envelope image (in place) and returns its visible extent."""
+    """Adds the needle echo to a beam-space envelope image (in place); returns its visible extent.
+
+    ``through(rows, beams)`` gives the tissue transmission above those samples (a needle under
+    bone is in the shadow and not visible).
+    """
     nr, nb = image.shape
     s_mm = geometry.mm_per_px
     d = pose.direction
@@ -227,6 +253,8 @@ def render(
     tip *= np.clip(to_tip / 0.15, 0.3, 1.0)
     tex = look.texture[np.clip((s * 10).astype(int), 0, look.texture.size - 1)]
     level = look.gain * spec * elev * tip
+    if through is not None:
+        level = level * through(row, cols)
     amp = level * tex
     from usguide.simulate.speckle import beam_spacing_mm  # local: avoid a cycle at import
 
@@ -238,7 +266,8 @@ def render(
     rows = np.arange(nr, dtype=np.float32)[:, None]
     shade = look.shadow * elev * np.clip(spec * 1.5, 0, 1)
     depth_below = rows - (row + 2.0 * sigma)[None, :]
-    # The shadow is strongest just under the shaft and fills in with depth (beam width, diffraction).
+    # The shadow is strongest just under the shaft and fills in with depth (beam width,
+    # diffraction).
     fill = np.exp(-np.clip(depth_below, 0, None) * (s_mm / 25.0))
     image[:, cols] *= np.where(depth_below > 0, 1.0 - shade[None, :] * fill, 1.0).astype(np.float32)
     # Shaft, reverberation copies and comet tail.
@@ -251,7 +280,7 @@ def render(
     ratio = look.reverb_ratio * np.clip(spec, 0.3, 1.0)
     for k in range(1, look.reverb_count + 1):
         prof += ratio**k * np.exp(-0.5 * ((o - k * spacing) / sigma) ** 2)
-    prof += look.tail * np.exp(-np.clip(o, 0, None) / (spacing * look.reverb_count)) * (o > 0)
+    prof += look.tail * np.exp(-np.clip(o, 0, None) / (1.5 * spacing)) * (o > 0)
     vals = (amp[None, :] * prof).astype(np.float32)
     cc = np.broadcast_to(cols[None, :], rr.shape)
     ok = (rr >= 0) & (rr < nr)

@@ -1,4 +1,5 @@
-"""Probe geometry: linear (rectangle) and convex (fan) beams, millimetres per pixel, scan conversion.
+"""Probe geometry: linear (rectangle) and convex (fan) beams, millimetres per pixel, scan
+conversion.
 
 Physical coordinates are millimetres: x lateral (0 at the image centre line), z depth below the skin
 at the probe's centre. Image pixel (x, y) has its centre at x_mm = (x + 0.5 - W/2) * s,
@@ -124,7 +125,8 @@ class ProbeGeometry:
 def make_geometry(
     kind: str, width: int, height: int, depth_mm: float, rng: np.random.Generator
 ) -> ProbeGeometry:
-    """Builds the geometry; the convex radius and fan angle are drawn and fitted to the image width."""
+    """Builds the geometry; the convex radius and fan angle are drawn and fitted to the image
+    width."""
     radius = float(rng.uniform(35.0, 60.0))
     if kind == "linear":
         return ProbeGeometry("linear", width, height, depth_mm)

@@ -1,7 +1,8 @@
-"""SimulatorSource: the simulator as a live-like FrameSource (paced at fps, endless when looping)."""
+"""SimulatorSource: the simulator as a live-like FrameSource (paced at fps, endless if looping)."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 from usguide.errors import UsguideError
@@ -31,7 +32,9 @@ class SimulatorSource(FrameSource):
         loop: bool = True,
     ) -> None:
         if variant not in VARIANTS:
-            raise UsguideError(f"unknown simulator variant {variant!r}: use one of {', '.join(VARIANTS)}")
+            raise UsguideError(
+                f"unknown simulator variant {variant!r}: use one of {', '.join(VARIANTS)}"
+            )
         self.variant, self.seed, self.fps = variant, seed, fps
         self.realtime, self.loop = realtime, loop
         self._size = (width, height)
@@ -43,18 +46,37 @@ class SimulatorSource(FrameSource):
         self._state = SourceState.ENDED
         self._info: SourceInfo | None = None
         self.last_truth: GroundTruth | None = None
+        self._next: tuple[int, threading.Thread, list[ClipRenderer]] | None = None
 
-    def _start_clip(self) -> None:
-        config = SimConfig(
-            seed=self.seed + self._clip,
+    def _config(self, clip: int) -> SimConfig:
+        return SimConfig(
+            seed=self.seed + clip,
             variant=self.variant,
             width=self._size[0],
             height=self._size[1],
             fps=self.fps,
             n_frames=CLIP_FRAMES,
         )
-        self._renderer = ClipRenderer(config)
+
+    def _start_clip(self) -> None:
+        """Switches to clip ``self._clip``; the next clip is prepared on a thread (no stall)."""
+        if self._next is not None and self._next[0] == self._clip:
+            self._next[1].join()
+            self._renderer = self._next[2][0]
+        else:
+            self._renderer = ClipRenderer(self._config(self._clip))
         self._in_clip = 0
+        self._next = None
+        if self.loop:
+            upcoming = self._clip + 1
+            box: list[ClipRenderer] = []
+            worker = threading.Thread(
+                target=lambda: box.append(ClipRenderer(self._config(upcoming))),
+                name="usguide-sim-prepare",
+                daemon=True,
+            )
+            worker.start()
+            self._next = (upcoming, worker, box)
 
     @property
     def info(self) -> SourceInfo:

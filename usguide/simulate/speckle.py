@@ -1,6 +1,7 @@
-"""Speckle: random complex scatterers weighted by tissue echogenicity, convolved with a depth-dependent
-point-spread function (narrow axially, wider laterally away from the focus), envelope-detected, then
-shadowed/enhanced by cumulative attenuation along each beam. Computed once per clip and warped for motion.
+"""Speckle: random complex scatterers weighted by tissue echogenicity, convolved with a
+depth-dependent point-spread function (narrow axially, wider laterally away from the focus),
+envelope-detected, then shadowed/enhanced by cumulative attenuation along each beam. Computed once
+per clip and warped for motion.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ class Psf:
 def random_psf(rng: np.random.Generator, geometry: ProbeGeometry) -> Psf:
     """Linear probes are high frequency (finer speckle) than convex ones."""
     base = 1.0 if geometry.kind == "linear" else 1.6
-    axial = base * float(rng.uniform(0.09, 0.14))
-    lateral = base * float(rng.uniform(0.18, 0.28))
+    axial = base * float(rng.uniform(0.09, 0.2))
+    lateral = base * float(rng.uniform(0.18, 0.4))
     focus = float(rng.uniform(0.35, 0.65)) * geometry.depth_mm
     return Psf(axial, lateral, focus, float(rng.uniform(0.25, 0.45)) * geometry.depth_mm)
 
@@ -70,5 +71,9 @@ def speckle_envelope(
         fields.append(cv2.magnitude(re, im))
     weights = [np.interp(rows, depths, np.eye(3)[k]).astype(np.float32) for k in range(3)]
     env = sum(w[:, None] * f for w, f in zip(weights, fields, strict=True))
-    transmission = np.exp(-np.cumsum(maps.atten, axis=0) * s).astype(np.float32)
-    return (env * transmission).astype(np.float32)
+    return (env * transmission(maps, geometry)).astype(np.float32)
+
+
+def transmission(maps: TissueMaps, geometry: ProbeGeometry) -> np.ndarray:
+    """Amplitude reaching each sample relative to soft tissue (shadow < 1, enhancement > 1)."""
+    return np.exp(-np.cumsum(maps.atten, axis=0) * geometry.mm_per_px).astype(np.float32)

@@ -8,6 +8,7 @@ probe geometry's beam grid.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -46,6 +47,14 @@ class Anatomy:
     fascia_mm: float = 0.25  # fascia thickness (Gaussian sigma)
 
 
+def bone_floor(anatomy: Anatomy) -> Callable[[float], float] | None:
+    """Depth of the bone surface at lateral position x (mm), or None without bone."""
+    if anatomy.bone is None:
+        return None
+    z0, slope, curv, _ = anatomy.bone
+    return lambda x: z0 + slope * x + curv * x * x
+
+
 @dataclass
 class TissueMaps:
     """Per-sample tissue properties on a beam grid."""
@@ -65,16 +74,26 @@ def random_anatomy(
     for _ in range(int(rng.integers(1, 3))):
         z = float(rng.uniform(fat_bottom + 4, depth_mm * 0.95))
         # Deep fascia is often oblique: a long bright straight line, the needle's look-alike.
-        slope = float(rng.uniform(-0.6, 0.6)) if rng.random() < 0.5 else float(rng.uniform(-0.15, 0.15))
+        slope = (
+            float(rng.uniform(-0.6, 0.6)) if rng.random() < 0.5 else float(rng.uniform(-0.15, 0.15))
+        )
         fascia.append((z, slope, float(rng.uniform(0, 0.6)), rng.uniform(0.7, 1.4)))
     bone = None
     if rng.random() < 0.4:
         z = float(rng.uniform(0.55, 0.85)) * depth_mm
-        bone = (z, float(rng.uniform(-0.3, 0.3)), float(rng.uniform(-0.004, 0.004)), 1.0)
+        slope, curv = float(rng.uniform(-0.3, 0.3)), float(rng.uniform(-0.004, 0.004))
+        if target is not None:  # the target lies above the bone, not in its shadow
+            z = max(
+                z, target[1] + 0.15 * depth_mm + 4.0 - slope * target[0] - curv * target[0] ** 2
+            )
+        bone = (z, slope, curv, 1.0)
     blobs: list[Blob] = []
     for _ in range(int(rng.integers(0, 3))):
         r = float(rng.uniform(1.5, 0.12 * depth_mm + 1.5))
-        x, z = float(rng.uniform(-half_width_mm, half_width_mm)), float(rng.uniform(fat_bottom, 0.8 * depth_mm))
+        x, z = (
+            float(rng.uniform(-half_width_mm, half_width_mm)),
+            float(rng.uniform(fat_bottom, 0.8 * depth_mm)),
+        )
         if any(math.hypot(x - b.x, z - b.z) < r * 1.6 + b.rx for b in blobs):
             continue  # no overlapping vessels
         blobs.append(
@@ -84,12 +103,12 @@ def random_anatomy(
                 r * float(rng.uniform(0.9, 1.5)),
                 r,
                 float(rng.uniform(0.0, 0.15)),
-                float(rng.uniform(0.3, 1.0)),
+                float(rng.uniform(0.8, 2.2)),
             )
         )
     if target is not None:
         r = float(np.clip(0.08 * depth_mm, 2.0, 6.0))
-        blobs.append(Blob(target[0], target[1], r * 1.3, r, 0.02, 0.8))
+        blobs.append(Blob(target[0], target[1], r * 1.3, r, 0.02, 1.8))
     tendon = None
     if rng.random() < 0.3:
         tendon = (
@@ -110,24 +129,28 @@ def random_anatomy(
         float(rng.uniform(0.6, 1.0)),
         float(rng.uniform(0.1, 0.5)),
         float(rng.uniform(0.3, 1.5)),
-        float(rng.uniform(0.25, 0.8)),
+        float(rng.uniform(0.35, 1.0)),
         float(rng.uniform(0.7, 1.6)),
         float(rng.uniform(0.12, 0.4)),
     )
 
 
 def _texture(rng: np.random.Generator, shape: tuple[int, int], sx: float, sz: float) -> np.ndarray:
-    """Zero-mean unit-variance noise blurred anisotropically (sigmas in grid cells)."""
+    """Zero-mean unit-variance noise blurred anisotropically (sigmas in grid cells), periodic (the
+    blur is done in the Fourier domain) so wrapped lookups have no seams."""
     noise = rng.standard_normal(shape, dtype=np.float32)
-    tex = cv2.GaussianBlur(noise, (0, 0), sigmaX=sx, sigmaY=sz, borderType=cv2.BORDER_REFLECT)
-    return tex / (tex.std() + 1e-6)
+    fy = np.fft.fftfreq(shape[0])[:, None]
+    fx = np.fft.rfftfreq(shape[1])[None, :]
+    transfer = np.exp(-2.0 * np.pi**2 * ((fx * sx) ** 2 + (fy * sz) ** 2))
+    tex = np.fft.irfft2(np.fft.rfft2(noise) * transfer, s=shape).astype(np.float32)
+    return (tex - tex.mean()) / (tex.std() + 1e-6)
 
 
 def _sample(tex: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Bilinear lookup of ``tex`` at grid coordinates (u col, v row), wrapping around."""
     h, w = tex.shape
-    u = np.mod(u, w - 1).astype(np.float32)  # remap's border modes do not wrap far negatives
-    v = np.mod(v, h - 1).astype(np.float32)
+    u = np.mod(u, w).astype(np.float32)  # remap's border modes do not wrap far negatives
+    v = np.mod(v, h).astype(np.float32)
     return cv2.remap(tex, u, v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
 
 
@@ -159,14 +182,17 @@ def tissue_maps(
     # Perimysium / connective tissue: short curvy bright streaks roughly along the fibres
     # (zero crossings of an anisotropic texture), and darker and brighter lobules.
     streak_field = _sample(fat_tex, u * 2.5, v * 5.0)
-    echo += a.streaks * np.exp(-0.5 * (streak_field / 0.07) ** 2) * (
-        _sample(lob_tex, u * 0.3, v * 0.3) > -0.2
+    echo += (
+        a.streaks
+        * np.exp(-0.5 * (streak_field / 0.07) ** 2)
+        * (_sample(lob_tex, u * 0.3, v * 0.3) > -0.2)
     )
     echo *= np.exp(a.patchiness * _sample(lob_tex, u * 0.45, v * 0.6) - 0.5 * a.patchiness**2)
     fat = z < a.fat_bottom + 0.6 * np.sin(x / 9.0)
     lobules = a.fat_echo * np.clip(0.8 + 0.5 * _sample(lob_tex, x / cell, z / cell), 0.2, None)
     echo = np.where(fat, lobules, echo)
-    septa = np.abs(_sample(fat_tex, x / cell * 2.0, z / cell)) < 0.06
+    # Septa: contour lines of a horizontally stretched texture (mostly near-horizontal, specular).
+    septa = np.abs(_sample(fat_tex, x / cell * 0.8, z / cell * 2.5)) < 0.07
     echo = np.where(fat & septa, echo + 0.9, echo)
     skin = z < a.skin
     echo = np.where(skin, a.skin_echo, echo)
@@ -193,7 +219,7 @@ def tissue_maps(
         # Bright walls where the beam hits them nearly perpendicularly (top and bottom).
         face = np.clip(np.abs(z - blob.z) / blob.rz, 0, 1) ** 2
         specular += blob.wall * face * _ridge((rr - 1.0) * blob.rz, line_w * 1.5)
-        atten = np.where(inside, -0.045, atten)  # fluid attenuates less: posterior enhancement
+        atten = np.where(inside, -0.1, atten)  # fluid attenuates less: posterior enhancement
     if a.bone is not None:
         z0, slope, curv, bright = a.bone
         zb = z0 + slope * x + curv * x**2

@@ -1,9 +1,10 @@
-"""Domain randomisation for training samples: geometry (with labels), acquisition and distractors.
+"""Domain randomisation for training samples: geometry (with labels), acquisition, distractors.
 
-Everything works on one model-size sample (grey uint8 image, uint8 shaft coverage, tip in pixels) and
-draws from the numpy Generator it is given, so a seeded run sees the same augmentations. Geometric
-transforms move the labels with the image; photometric ones and distractors leave them alone (a
-bright fascia line drawn on the image stays labelled "not needle": the classic false positive).
+Everything works on one model-size sample (grey uint8 image, uint8 shaft coverage, tip in pixels)
+and draws from the numpy Generator it is given, so a seeded run sees the same augmentations.
+Geometric transforms move the labels with the image; photometric ones and distractors leave them
+alone (a bright fascia line drawn on the image stays labelled "not needle": the classic false
+positive).
 """
 
 from __future__ import annotations
@@ -80,13 +81,19 @@ def _text_overlay(canvas: np.ndarray, rng: np.random.Generator) -> None:
     layer = np.zeros(canvas.shape, np.uint8)  # OpenCV draws text on 8-bit images only
     for _ in range(int(rng.integers(1, 4))):
         n_chars = int(rng.integers(2, 9))
-        text = "".join(rng.choice(list(string.ascii_uppercase + string.digits + " .:")) for _ in range(n_chars))
+        text = "".join(
+            rng.choice(list(string.ascii_uppercase + string.digits + " .:")) for _ in range(n_chars)
+        )
         org = (int(rng.uniform(0, size * 0.8)), int(rng.uniform(10, size - 2)))
         scale = rng.uniform(0.3, 0.8)
         shade = int(rng.integers(120, 256))
         cv2.putText(layer, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, shade, 1)
     if rng.random() < 0.4:
-        x = int(rng.uniform(0.85, 0.98) * size) if rng.random() < 0.7 else int(rng.uniform(2, 0.15 * size))
+        x = (
+            int(rng.uniform(0.85, 0.98) * size)
+            if rng.random() < 0.7
+            else int(rng.uniform(2, 0.15 * size))
+        )
         step = rng.uniform(8, 30)
         for k in range(int(size / step) + 1):
             radius = 2 if k % 5 == 0 else 1
@@ -115,7 +122,9 @@ def photometric(image: np.ndarray, shaft: np.ndarray, rng: np.random.Generator) 
     if rng.random() < 0.3:  # speckle size: resample down/up
         factor = rng.uniform(0.45, 0.85)
         small = max(16, int(size * factor))
-        canvas = cv2.resize(cv2.resize(canvas, (small, small), interpolation=cv2.INTER_AREA), (size, size))
+        canvas = cv2.resize(
+            cv2.resize(canvas, (small, small), interpolation=cv2.INTER_AREA), (size, size)
+        )
     if rng.random() < 0.3:
         canvas = cv2.GaussianBlur(canvas, (0, 0), rng.uniform(0.4, 1.5))
     # Gain, gamma / dynamic range, offset.

@@ -1,9 +1,9 @@
-"""Training data from the simulator: region crops at model size with shaft and tip labels, cached as npz.
+"""Training data from the simulator: region crops at model size with shaft and tip labels (cached).
 
 Each simulated frame becomes: the image region (``truth.roi``) converted to grey and resized to
-``size`` x ``size`` (the same preprocessing as ``OnnxDetector``), the shaft mask resized the same way
-(area fraction, 0..255), and the tip in model-input pixels (-1 when absent). Clips are short and use
-many seeds because frames within a clip are strongly correlated.
+``size`` x ``size`` (the same preprocessing as ``OnnxDetector``), the shaft mask resized the same
+way (area fraction, 0..255), and the tip in model-input pixels (-1 when absent). Clips are short
+and use many seeds because frames within a clip are strongly correlated.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from usguide.errors import UsguideError
 # Frame sizes drawn for non-screen clips (screen-capture clips use the simulator's screen sizes).
 FRAME_SIZES = ((640, 480), (800, 600), (560, 560), (720, 540))
 VALIDATION_SEED_BASE = 100_000  # validation clips use seeds never used for training
-# Frames of a short clip are spread over several seconds of the insertion (a low frame rate), so that
-# each clip shows different needle lengths and motion instead of near-identical frames.
+# Frames of a short clip are spread over several seconds of the insertion (a low frame rate), so
+# that each clip shows different needle lengths and motion instead of near-identical frames.
 CLIP_FPS = 2.0
 
 
@@ -75,7 +75,9 @@ def to_grey(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
 
 
-def region_sample(sim_frame, size: int) -> tuple[np.ndarray, np.ndarray, tuple[float, float], float]:
+def region_sample(
+    sim_frame, size: int
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float], float]:
     """One simulator frame -> (grey region, shaft coverage, tip (x, y) in model px, region angle).
 
     The tip is (-1, -1) when the needle is not visible or its tip lies outside the region.

@@ -10,6 +10,7 @@ import copy
 import io
 import json
 import subprocess
+import warnings
 from pathlib import Path
 
 import onnx
@@ -58,11 +59,14 @@ def model_metadata(input_size: int, training_data: dict, tip_sigma: float) -> di
 
 
 def export_onnx(model: NeedleNet, path: Path, metadata: dict[str, str], input_size: int) -> None:
-    """Writes ``model`` (put in eval mode; BN is folded by the exporter) to ``path`` with metadata."""
+    """Writes ``model`` (eval mode; the exporter folds BN) to ``path`` with ``metadata``."""
     model = copy.deepcopy(model).cpu().eval()  # the caller's model keeps its device and mode
     dummy = torch.zeros(1, 1, input_size, input_size)
     buffer = io.BytesIO()
-    with torch.no_grad():
+    # The TorchScript exporter is deprecated in favour of torch.export, but it handles dynamic H/W
+    # of this plain conv net reliably and needs no extra packages; silence its notice.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(
             model,
             (dummy,),

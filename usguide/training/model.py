@@ -15,7 +15,7 @@ OUTPUT_STRIDE = 2  # input pixels per output-map pixel
 
 
 def _conv(c_in: int, c_out: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
-    """3x3 conv + batch norm + ReLU (BN folds into the conv at export, so inference pays nothing)."""
+    """3x3 conv + batch norm + ReLU (BN folds into the conv at export: free at inference)."""
     return nn.Sequential(
         nn.Conv2d(c_in, c_out, 3, stride=stride, padding=dilation, dilation=dilation, bias=False),
         nn.BatchNorm2d(c_out),
@@ -24,7 +24,7 @@ def _conv(c_in: int, c_out: int, stride: int = 1, dilation: int = 1) -> nn.Seque
 
 
 class _Up(nn.Module):
-    """Reduces channels with a 1x1 conv (cheap at low resolution), upsamples x2, fuses with the skip."""
+    """1x1 conv to fewer channels (cheap at low resolution), upsample x2, fuse with the skip."""
 
     def __init__(self, c_in: int, c_skip: int, c_out: int) -> None:
         super().__init__()
@@ -51,7 +51,7 @@ class NeedleNet(nn.Module):
         self.enc1 = nn.Sequential(_conv(1, c1, stride=2), _conv(c1, c1))  # /2
         self.enc2 = nn.Sequential(_conv(c1, c2, stride=2), _conv(c2, c2))  # /4
         self.enc3 = nn.Sequential(_conv(c2, c3, stride=2), _conv(c3, c3))  # /8
-        # Dilated convs at /16 give the receptive field to see whole lines (needle vs fascia context).
+        # Dilated convs at /16 give the receptive field to see whole lines (needle vs fascia).
         self.enc4 = nn.Sequential(
             _conv(c3, c4, stride=2), _conv(c4, c4, dilation=2), _conv(c4, c4, dilation=4)
         )
@@ -63,7 +63,7 @@ class NeedleNet(nn.Module):
         nn.init.constant_(self.head.bias, -4.0)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Raw [N,2,H/2,W/2] logits (channel 0 shaft, 1 tip); training uses these for stable losses."""
+        """Raw [N,2,H/2,W/2] logits (channel 0 shaft, 1 tip); the losses use these (stable)."""
         s1 = self.enc1(x)
         s2 = self.enc2(s1)
         s3 = self.enc3(s2)

@@ -1,7 +1,7 @@
 """Training loop: simulate (cached) data, train NeedleNet with augmentation, validate, export ONNX.
 
-Seed-reproducible with ``epochs``: torch and numpy are seeded and the data order and augmentations come
-from one numpy Generator. With ``minutes`` the learning-rate schedule follows wall time, so the
+Seed-reproducible with ``epochs``: torch and numpy are seeded and the data order and augmentations
+come from one numpy Generator. With ``minutes`` the learning-rate schedule follows wall time, so the
 number of steps depends on the machine's speed (the log records how many were run).
 """
 
@@ -24,6 +24,7 @@ from usguide.paths import REPO_ROOT
 from usguide.training import data as data_mod
 from usguide.training.augment import augment
 from usguide.training.export import export_onnx, model_metadata
+from usguide.training.metrics import MapMetrics
 from usguide.training.model import OUTPUT_STRIDE, NeedleNet, count_parameters
 
 
@@ -88,64 +89,32 @@ def loss_terms(logits: torch.Tensor, shaft_t: torch.Tensor, tip_t: torch.Tensor)
     return {"bce": bce, "dice": dice.mean(), "tip": 5.0 * tip}
 
 
-def shaft_angle(prob: np.ndarray, mm_xy: tuple[float, float], threshold: float = 0.5) -> float:
-    """Angle (degrees to the x axis, 0..90) of the weighted principal axis of the shaft pixels."""
-    ys, xs = np.nonzero(prob > threshold)
-    if len(xs) < 3:
-        return math.nan
-    weights = prob[ys, xs]
-    pts = np.stack([xs * mm_xy[0], ys * mm_xy[1]], 1)
-    mean = (pts * weights[:, None]).sum(0) / weights.sum()
-    cov = ((pts - mean) * weights[:, None]).T @ (pts - mean)
-    vals, vecs = np.linalg.eigh(cov)
-    dx, dy = vecs[:, 1]
-    return math.degrees(math.atan2(abs(dy), abs(dx)))
-
-
 @torch.no_grad()
-def evaluate(model, dataset, device, tip_sigma: float, min_pixels: int = 8) -> dict:
-    """Validation metrics on un-augmented frames (frame recall / false positives, tip and angle)."""
+def evaluate(model, dataset, device, tip_sigma: float) -> dict:
+    """Validation loss and map metrics on un-augmented frames."""
     model.eval()
-    losses, tp, fn, fp, tn, inter, union_p, union_t = [], 0, 0, 0, 0, 0.0, 0.0, 0.0
-    tip_err, angle_err = [], []
+    metrics = MapMetrics()
+    loss_sum = 0.0
     for start in range(0, len(dataset), 32):
         idx = np.arange(start, min(start + 32, len(dataset)))
         x, shaft_t, tip_t = make_batch(dataset, idx, None, tip_sigma, train=False)
         logits = model.logits(x.to(device))
         terms = loss_terms(logits, shaft_t.to(device), tip_t.to(device))
-        losses.append(float(sum(terms.values())) * len(idx))
+        loss_sum += float(sum(terms.values())) * len(idx)
         prob = torch.sigmoid(logits).cpu().numpy()
         for k, i in enumerate(idx):
-            shaft, tipmap, target = prob[k, 0], prob[k, 1], shaft_t[k].numpy()
-            found = int((shaft > 0.5).sum()) >= min_pixels
-            if dataset.visible[i]:
-                tp, fn = tp + found, fn + (not found)
-                inter += float((shaft * target).sum())
-                union_p, union_t = union_p + float(shaft.sum()), union_t + float(target.sum())
-                mm = dataset.mm_per_px[i] * OUTPUT_STRIDE
-                if dataset.tips[i][0] >= 0 and found:
-                    v, u = np.unravel_index(int(np.argmax(tipmap)), tipmap.shape)
-                    tx = (u + 0.5) * OUTPUT_STRIDE - 0.5
-                    ty = (v + 0.5) * OUTPUT_STRIDE - 0.5
-                    dx = (tx - dataset.tips[i][0]) * dataset.mm_per_px[i][0]
-                    dy = (ty - dataset.tips[i][1]) * dataset.mm_per_px[i][1]
-                    tip_err.append(math.hypot(dx, dy))
-                if found and not math.isnan(dataset.angles[i]):
-                    err = abs(shaft_angle(shaft, (mm[0], mm[1])) - float(dataset.angles[i]))
-                    if not math.isnan(err):
-                        angle_err.append(err)
-            else:
-                fp, tn = fp + found, tn + (not found)
-    return {
-        "loss": sum(losses) / len(dataset),
-        "recall": tp / max(1, tp + fn),
-        "fp_rate": fp / max(1, fp + tn),
-        "shaft_dice": 2 * inter / max(1e-6, union_p + union_t),
-        "tip_median_mm": float(np.median(tip_err)) if tip_err else None,
-        "angle_median_deg": float(np.median(angle_err)) if angle_err else None,
-        "n_visible": tp + fn,
-        "n_absent": fp + tn,
-    }
+            mm = dataset.mm_per_px[i] * OUTPUT_STRIDE
+            metrics.add(
+                prob[k, 0],
+                prob[k, 1],
+                shaft_t[k].numpy(),
+                bool(dataset.visible[i]),
+                tuple(dataset.tips[i]),
+                float(dataset.angles[i]),
+                (float(mm[0]), float(mm[1])),
+                OUTPUT_STRIDE,
+            )
+    return {"loss": loss_sum / len(dataset), **metrics.summary()}
 
 
 def _epoch_order(dataset, rng, absent_fraction: float) -> np.ndarray:
@@ -204,7 +173,9 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
     metadata = model_metadata(config.input_size, training_data, config.tip_sigma)
 
     model = NeedleNet(config.width).to(device)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimiser = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
     steps_per_epoch = max(1, len(train_set) // config.batch_size)
     total_steps = (config.epochs or 0) * steps_per_epoch
     budget_s = config.minutes * 60.0 if config.minutes else None
@@ -254,7 +225,9 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
             "epoch": epoch,
             "steps": step,
             "train": {k: round(v / n_batches, 5) for k, v in sums.items()},
-            "validation": {k: round(v, 5) if isinstance(v, float) else v for k, v in metrics.items()},
+            "validation": {
+                k: round(v, 5) if isinstance(v, float) else v for k, v in metrics.items()
+            },
             "lr": optimiser.param_groups[0]["lr"],
             "elapsed_s": round(time.perf_counter() - train_start, 1),
         }
@@ -268,8 +241,9 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
         angle = metrics["angle_median_deg"]
         progress(
             f"epoch {epoch:3d}  step {step:6d}  train {sum(entry['train'].values()):.4f}  "
-            f"val {metrics['loss']:.4f}  recall {metrics['recall']:.3f}  fp {metrics['fp_rate']:.3f}  "
-            f"dice {metrics['shaft_dice']:.3f}  tip {tip_mm if tip_mm is None else round(tip_mm, 2)} mm  "
+            f"val {metrics['loss']:.4f}  recall {metrics['recall']:.3f}  "
+            f"fp {metrics['fp_rate']:.3f}  dice {metrics['shaft_dice']:.3f}  "
+            f"tip {tip_mm if tip_mm is None else round(tip_mm, 2)} mm  "
             f"angle {angle if angle is None else round(angle, 2)} deg  "
             f"{entry['elapsed_s']:.0f} s{'  -> saved' if exported else ''}"
         )
@@ -278,7 +252,9 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
     log["total_steps"] = step
     log["wall_seconds"] = round(time.perf_counter() - wall_start, 1)
     _write_log(config.resolved_log_path(), log)
-    progress(f"wrote {config.out} (best epoch {log.get('best_epoch')}) in {log['wall_seconds']:.0f} s")
+    progress(
+        f"wrote {config.out} (best epoch {log.get('best_epoch')}) in {log['wall_seconds']:.0f} s"
+    )
     return log
 
 

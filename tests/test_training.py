@@ -1,0 +1,117 @@
+"""Training package: a tiny end-to-end run exports a valid model; augmentation keeps labels."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnx")
+
+from usguide.training import augment as aug  # noqa: E402
+from usguide.training.data import shaft_target, tip_heatmap  # noqa: E402
+
+
+def needle_sample(size=64):
+    """A bright line from the upper right to a tip at (20, 40); shaft coverage and tip labels."""
+    image = np.full((size, size), 40, np.uint8)
+    shaft = np.zeros((size, size), np.uint8)
+    cv2.line(shaft, (size - 1, 5), (20, 40), 255, 2)
+    image[shaft > 0] = 220
+    return image, shaft, (20.0, 40.0)
+
+
+def test_hflip_moves_tip_with_shaft():
+    image, shaft, tip = needle_sample()
+    f_image, f_shaft, f_tip = aug.hflip(image, shaft, tip)
+    assert f_tip == (63 - 20.0, 40.0)
+    assert f_shaft[40, 43] == 255 and f_image[40, 43] == 220
+    assert np.array_equal(aug.hflip(f_image, f_shaft, f_tip)[1], shaft)
+
+
+def test_affine_keeps_tip_on_shaft_end():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        image, shaft, tip = needle_sample()
+        _, w_shaft, w_tip = aug.affine(image, shaft, tip, rng)
+        if w_tip[0] < 0:
+            continue
+        ys, xs = np.nonzero(w_shaft > 127)
+        assert np.min(np.hypot(xs - w_tip[0], ys - w_tip[1])) <= 2.0
+
+
+def test_full_augment_labels_and_types():
+    rng = np.random.default_rng(0)
+    image, shaft, tip = needle_sample()
+    for _ in range(10):
+        a_image, a_shaft, a_tip = aug.augment(image, shaft, tip, rng)
+        assert a_image.dtype == np.uint8 and a_image.shape == image.shape
+        assert a_shaft.shape == shaft.shape
+        if a_tip[0] >= 0:
+            assert 0 <= a_tip[0] <= 63 and 0 <= a_tip[1] <= 63
+
+
+def test_targets_at_map_resolution():
+    _, shaft, tip = needle_sample()
+    heat = tip_heatmap(tip, 32, 2, 1.5)
+    v, u = np.unravel_index(np.argmax(heat), heat.shape)
+    assert (u, v) == (10, 20)  # (20 + 0.5) / 2 - 0.5 = 9.75 -> 10
+    assert tip_heatmap((-1.0, -1.0), 32, 2, 1.5).max() == 0
+    target = shaft_target(shaft, 2)
+    assert target.shape == (32, 32) and target.max() == 1.0
+
+
+def test_tiny_training_run_exports_model(tmp_path):
+    from usguide.detect.onnx_detector import OnnxDetector
+    from usguide.training.train import TrainConfig, train
+
+    config = TrainConfig(
+        out=tmp_path / "needle.onnx",
+        clips=2,
+        frames_per_clip=2,
+        val_clips=1,
+        epochs=1,
+        input_size=64,
+        batch_size=2,
+        cache_dir=tmp_path / "cache",
+        threads=1,
+    )
+    lines: list[str] = []
+    log = train(config, progress=lines.append)
+    assert log["total_steps"] == 2
+    assert any(line.startswith("epoch") for line in lines)
+    saved = json.loads((tmp_path / "training_log.json").read_text())
+    assert saved["config"]["seed"] == 0 and len(saved["epochs"]) == 1
+    detector = OnnxDetector(config.out, threads=1)
+    meta = detector.metadata
+    assert meta["usguide.format"] == "usguide-needle-v1"
+    assert meta["usguide.input_size"] == "64x64"
+    assert meta["usguide.output_stride"] == "2"
+    assert meta["usguide.normalisation"] == "x/255"
+    assert json.loads(meta["usguide.training_data"])["train_seeds"] == "0..1"
+    for key in ("usguide.outputs", "usguide.version", "usguide.commit"):
+        assert meta[key]
+    maps = detector.infer(np.zeros((100, 120), np.uint8))
+    assert maps.shaft.shape == (32, 32)
+    assert 0.0 <= float(maps.shaft.min()) and float(maps.shaft.max()) <= 1.0
+
+
+def test_train_command_without_torch(monkeypatch, capsys):
+    import builtins
+
+    from usguide.cli import main
+
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name == "torch":
+            raise ImportError("no torch")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    assert main(["train", "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install -e '.[train]'" in err and err.count("\n") == 1
