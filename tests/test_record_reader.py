@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import usguide.record.reader as reader_module
+import usguide.sources.pacing as pacing_module
 from usguide.errors import UsguideError
 from usguide.record.reader import RecordingSource, SessionReader
 from usguide.record.writer import SessionWriter
@@ -95,8 +95,8 @@ def test_realtime_paces_by_recorded_timestamps(session, monkeypatch) -> None:
         now[0] += 1000  # each reading costs 1 us
         return now[0]
 
-    monkeypatch.setattr(reader_module.time, "sleep", fake_sleep)
-    monkeypatch.setattr(reader_module.time, "perf_counter_ns", fake_clock)
+    monkeypatch.setattr(pacing_module.time, "sleep", fake_sleep)
+    monkeypatch.setattr(pacing_module.time, "perf_counter_ns", fake_clock)
     with RecordingSource(path, realtime=True) as source:
         for _ in range(5):
             source.read()

@@ -13,6 +13,7 @@ from usguide.errors import UsguideError
 from usguide.record.format import CODECS
 from usguide.record.writer import SessionWriter
 from usguide.sources.base import FrameSource
+from usguide.sources.factory import add_source_arguments, source_from_args
 from usguide.types import Frame, SourceState
 
 _IDLE_SLEEP_S = 0.001  # live source with no new frame yet: poll again shortly
@@ -26,13 +27,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Record frames from any source into a session folder (lossless FFV1 by "
         "default). Ctrl-C stops and keeps everything recorded so far.",
     )
-    factory = _factory()
-    if factory is not None:
-        factory.add_source_arguments(parser)
-    if not any("--source" in action.option_strings for action in parser._actions):
-        parser.add_argument(
-            "--source", required=True, metavar="SPEC", help="what to record (file, device, ...)"
-        )
+    add_source_arguments(parser)
+    parser.add_argument(
+        "--source", required=True, metavar="SPEC", help="what to record (file, device, ...)"
+    )
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="new session folder")
     parser.add_argument("--frames", type=int, metavar="N", help="stop after N frames")
     parser.add_argument("--seconds", type=float, metavar="S", help="stop after S seconds")
@@ -65,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsguideError(f"--frames must be at least 1, got {args.frames}")
     if args.seconds is not None and args.seconds <= 0:
         raise UsguideError(f"--seconds must be positive, got {args.seconds}")
-    source = _open_source(args)
+    source = source_from_args(args, args.source)
     writer: SessionWriter | None = None
     interrupted = False
     try:
@@ -155,30 +153,3 @@ def _first_frame(source: FrameSource) -> Frame:
         if source.state is SourceState.ENDED:
             raise UsguideError(f"{source.info.name} delivered no frame; nothing to record")
         time.sleep(_IDLE_SLEEP_S)
-
-
-def _open_source(args: argparse.Namespace) -> FrameSource:
-    factory = _factory()
-    if factory is not None:
-        return factory.source_from_args(args, args.source)
-    # Until usguide.sources.factory exists: video files and recorded sessions only.
-    path = Path(args.source)
-    if path.is_dir():
-        from usguide.record.reader import RecordingSource
-
-        return RecordingSource(path)
-    if path.is_file():
-        from usguide.sources.video import VideoSource
-
-        return VideoSource(path)
-    raise UsguideError(f"cannot open source {args.source!r}: give a video file or a session folder")
-
-
-def _factory():  # noqa: ANN202 - a module or None
-    try:
-        from usguide.sources import factory
-    except ModuleNotFoundError as exc:
-        if exc.name != "usguide.sources.factory":
-            raise
-        return None
-    return factory

@@ -18,8 +18,8 @@ from typing import Any
 from usguide.errors import UsguideError
 from usguide.pipeline.runner import Pipeline
 from usguide.pipeline.stats import END_TO_END, INFERENCE, OVERHEAD
-from usguide.sources.base import FrameSource
-from usguide.types import Frame, FrameResult, SourceInfo, SourceState
+from usguide.sources.base import FrameSource, WrappedSource
+from usguide.types import Frame, FrameResult
 
 PER_FRAME_CAP = 200_000  # per-frame samples kept for the JSON and the plot
 _POLL_S = 0.05
@@ -83,7 +83,7 @@ class BenchConfig:
         return {k: v for k, v in dataclasses.asdict(self).items() if not k.startswith("_")}
 
 
-class PacedSource(FrameSource):
+class PacedSource(WrappedSource):
     """Releases an inner source's frames at ``fps`` (or when ``gate`` allows), with fresh
     timestamps.
 
@@ -100,18 +100,11 @@ class PacedSource(FrameSource):
     ) -> None:
         if fps is not None and fps <= 0:
             raise UsguideError(f"--fps {fps:g} must be positive")
-        self.inner, self.fps, self.gate = inner, fps, gate
+        super().__init__(inner)
+        self.fps, self.gate = fps, gate
         self.released = 0
         self._origin_ns: int | None = None
         self._closed = False
-
-    @property
-    def info(self) -> SourceInfo:
-        return self.inner.info
-
-    @property
-    def state(self) -> SourceState:
-        return self.inner.state
 
     def open(self) -> None:
         self.inner.open()
@@ -264,18 +257,10 @@ def run_bench(
     wall0, cpu0 = measured_from or (started, end_cpu)
     wall = max(end_wall - wall0, 1e-9)
     stats = pipeline.stats
-    info = paced.info
     return {
         "label": config.label or config.describe(),
         "config": config.to_json(),
-        "source": {
-            "name": info.name,
-            "kind": info.kind,
-            "width": info.width,
-            "height": info.height,
-            "fps": info.fps,
-            "frame_count": info.frame_count,
-        },
+        "source": dataclasses.asdict(paced.info),
         "detector": detector_info,
         "summary": _summary(stats, wall, end_cpu - cpu0),
         "stats": stats.to_json(),

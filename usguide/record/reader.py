@@ -7,7 +7,6 @@ A session holds ``min(decodable video frames, complete timestamp rows)`` frames;
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,8 @@ from usguide.record.format import (
     META_FILE,
     RESULTS_FILE,
 )
-from usguide.sources.base import FrameSource
-from usguide.types import Calibration, Frame, Roi, SourceInfo, SourceState
+from usguide.sources.indexed import IndexedSource
+from usguide.types import Calibration, Roi, SourceInfo
 
 _GRAB_FORWARD_MAX = 30  # forward jumps up to this many frames decode through instead of seeking
 
@@ -104,10 +103,7 @@ class SessionReader:
 
     def seek(self, index: int) -> None:
         """Positions the decoder so ``read_next()`` returns frame ``index`` exactly."""
-        if not 0 <= index < self.frame_count:
-            raise UsguideError(
-                f"frame {index} is outside the session (0..{self.frame_count - 1}) in {self.path}"
-            )
+        self.check_index(index)
         if index == self._next:
             return
         if self._next < index <= self._next + _GRAB_FORWARD_MAX:
@@ -122,6 +118,13 @@ class SessionReader:
             self._reopen()
             if self._grab(index) != index:
                 raise UsguideError(f"cannot decode up to frame {index} of {self._video_path}")
+
+    def check_index(self, index: int) -> None:
+        """Raises UsguideError when ``index`` is not a frame of the session."""
+        if not 0 <= index < self.frame_count:
+            raise UsguideError(
+                f"frame {index} is outside the session (0..{self.frame_count - 1}) in {self.path}"
+            )
 
     def read_next(self) -> np.ndarray:
         """Decodes the next frame in sequence."""
@@ -201,39 +204,36 @@ class SessionReader:
         self._next = index
 
 
-class RecordingSource(FrameSource):
+class RecordingSource(IndexedSource):
     """Replays a session as a ``FrameSource``: exact ``seek``, optional real-time pacing, looping.
 
     Frames carry the session position as ``index``, the time they were read now as ``t_capture_ns``
     (for latency) and the recorded source timestamp as ``source_ms``; the recorded capture times
-    are in ``reader.t_capture_ns``. ``results_for(index)`` gives the recorded detector output.
+    are in ``reader.t_capture_ns`` and pace ``realtime`` replay. ``results_for(index)`` gives the
+    recorded detector output.
     """
 
     def __init__(self, path: str | Path, realtime: bool = False, loop: bool = False) -> None:
+        super().__init__(realtime=realtime, loop=loop)
         self.path = Path(path)
-        self.realtime = realtime
-        self.loop = loop
         self.reader: SessionReader | None = None
-        self._info: SourceInfo | None = None
-        self._pos = 0
-        self._ended = False
-        self._anchor: tuple[int, int] | None = None  # (perf_counter_ns now, recorded ns) at start
-
-    @property
-    def info(self) -> SourceInfo:
-        if self._info is None:
-            raise UsguideError("recording source is not open; call open() first")
-        return self._info
 
     def open(self) -> None:
-        if self.reader is not None:
-            return
+        if self.reader is None:
+            super().open()
+
+    def results_for(self, index: int) -> Any:
+        """The recorded result of frame ``index`` (a dict), or None."""
+        return self._require_open().result(index)
+
+    # -- IndexedSource ---------------------------------------------------------------------------
+    def _open(self) -> SourceInfo:
         reader = SessionReader(self.path)
         if reader.frame_count == 0:
             reader.close()
             raise UsguideError(f"session {self.path} holds no frames; record a new one")
         self.reader = reader
-        self._info = SourceInfo(
+        return SourceInfo(
             name=self.path.name,
             kind="recording",
             width=reader.width,
@@ -242,67 +242,40 @@ class RecordingSource(FrameSource):
             live=False,
             frame_count=reader.frame_count,
         )
-        self._pos = 0
-        self._ended = False
-        self._anchor = None
 
-    def read(self) -> Frame | None:
+    def _decode(self, index: int) -> np.ndarray:
         reader = self._require_open()
-        if self._pos >= reader.frame_count:
-            if not self.loop:
-                self._ended = True
-                return None
-            self.seek(0)
-        reader.seek(self._pos)
-        if self.realtime:
-            self._pace(int(reader.t_capture_ns[self._pos]))
-        image = reader.read_next()
-        frame = Frame(
-            image=image,
-            index=self._pos,
-            t_capture_ns=time.perf_counter_ns(),
-            source_ms=float(reader.source_ms[self._pos]),
-            calibration=reader.calibration,
-        )
-        self._pos += 1
-        return frame
+        reader.seek(index)  # returns at once when the decoder is already there
+        return reader.read_next()
 
-    def close(self) -> None:
+    def _source_ms(self, index: int) -> float:
+        return float(self._require_open().source_ms[index])
+
+    def _pace_ms(self, index: int) -> float:
+        # The recorded capture clock, relative to the first frame (keeps ns precision in a float).
+        t_ns = self._require_open().t_capture_ns
+        return (int(t_ns[index]) - int(t_ns[0])) / 1e6
+
+    def _calibration(self) -> Calibration:
+        return self._require_open().calibration
+
+    def _position(self, index: int) -> None:
+        self._require_open().seek(index)
+
+    def _check_index(self, index: int) -> None:
+        self._require_open().check_index(index)
+
+    def _release(self) -> None:
         if self.reader is not None:
             self.reader.close()
             self.reader = None
 
-    @property
-    def state(self) -> SourceState:
-        return SourceState.ENDED if self._ended else SourceState.CONNECTED
-
-    @property
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, index: int) -> None:
-        reader = self._require_open()
-        reader.seek(index)
-        self._pos = index
-        self._ended = False
-        self._anchor = None
-
-    def results_for(self, index: int) -> Any:
-        """The recorded result of frame ``index`` (a dict), or None."""
-        return self._require_open().result(index)
-
-    def _pace(self, recorded_ns: int) -> None:
-        now = time.perf_counter_ns()
-        if self._anchor is None:
-            self._anchor = (now, recorded_ns)
-            return
-        due = self._anchor[0] + (recorded_ns - self._anchor[1])
-        if due > now:
-            time.sleep((due - now) / 1e9)
+    def _not_open_error(self, what: str) -> Exception:
+        return UsguideError("recording source is not open; call open() first")
 
     def _require_open(self) -> SessionReader:
         if self.reader is None:
-            raise UsguideError("recording source is not open; call open() first")
+            raise self._not_open_error("reader")
         return self.reader
 
 

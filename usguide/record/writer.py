@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import logging
@@ -274,21 +275,12 @@ class SessionWriter:
             )
 
     def _meta(self, complete: bool) -> dict:
-        info = self.info
         roi = self.calibration.roi
         meta: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "usguide_version": __version__,
             "started_at": self._started_iso,
-            "source": {
-                "name": info.name,
-                "kind": info.kind,
-                "width": info.width,
-                "height": info.height,
-                "fps": info.fps,
-                "live": info.live,
-                "frame_count": info.frame_count,
-            },
+            "source": dataclasses.asdict(self.info),
             "calibration": {
                 "mm_per_px": self.calibration.mm_per_px,
                 "roi": roi.as_list() if roi is not None else None,

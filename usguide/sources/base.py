@@ -1,4 +1,7 @@
-"""The one interface every frame source implements: open, read, close, info (seek when recorded)."""
+"""The one interface every frame source implements: open, read, close, info (seek when recorded).
+
+``WrappedSource`` passes that interface through to an inner source for wrappers to build on.
+"""
 
 from __future__ import annotations
 
@@ -52,3 +55,30 @@ class FrameSource(abc.ABC):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class WrappedSource(FrameSource):
+    """A source that wraps another: ``info``, ``state``, ``open``, ``close`` and ``read`` pass
+    through to ``inner``; subclasses override what they change. Not seekable unless a subclass
+    says so (a wrapper that renumbers frames cannot seek).
+    """
+
+    def __init__(self, inner: FrameSource) -> None:
+        self.inner = inner
+
+    @property
+    def info(self) -> SourceInfo:
+        return self.inner.info
+
+    @property
+    def state(self) -> SourceState:
+        return self.inner.state
+
+    def open(self) -> None:
+        self.inner.open()
+
+    def read(self) -> Frame | None:
+        return self.inner.read()
+
+    def close(self) -> None:
+        self.inner.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 import cv2
@@ -13,10 +12,9 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from usguide.errors import UsguideError
-from usguide.sources.base import FrameSource
 from usguide.sources.convert import to_frame_image
-from usguide.sources.pacing import Pacer
-from usguide.types import Calibration, Frame, Roi, SourceInfo, SourceState
+from usguide.sources.indexed import IndexedSource
+from usguide.types import Calibration, Roi, SourceInfo
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +106,7 @@ def _mm_per_px(region: Dataset) -> float | None:
     return delta_x * 10.0
 
 
-class DicomSource(FrameSource):
+class DicomSource(IndexedSource):
     """Plays a DICOM image or cine; frames are grey or BGR uint8 and carry the file's calibration.
 
     Args:
@@ -126,37 +124,19 @@ class DicomSource(FrameSource):
         realtime: bool = False,
         loop: bool = False,
     ) -> None:
+        super().__init__(realtime=realtime, loop=loop)
         self.path = Path(path)
-        self.loop = loop
         self._fps = fps
-        self._pacer = Pacer(realtime)
         self._ds: Dataset | None = None
         self._times: list[float] = []
-        self._calibration = Calibration()
-        self._next = 0
-        self._info: SourceInfo | None = None
-        self._ended = False
-
-    @property
-    def info(self) -> SourceInfo:
-        if self._info is None:
-            raise RuntimeError("DicomSource.info is valid after open()")
-        return self._info
+        self._file_calibration = Calibration()
 
     @property
     def calibration(self) -> Calibration:
         """The calibration read from the file (empty when it has none)."""
-        return self._calibration
+        return self._file_calibration
 
-    @property
-    def state(self) -> SourceState:
-        return SourceState.ENDED if self._ended else SourceState.CONNECTED
-
-    @property
-    def seekable(self) -> bool:
-        return True
-
-    def open(self) -> None:
+    def _open(self) -> SourceInfo:
         if not self.path.is_file():
             raise UsguideError(f"DICOM file not found: {self.path} — check the path")
         try:
@@ -175,14 +155,14 @@ class DicomSource(FrameSource):
         count = int(ds.get("NumberOfFrames") or 1)
         rows, columns = int(ds.Rows), int(ds.Columns)
         self._times = frame_times_ms(ds, count, self._fps)
-        self._calibration = ultrasound_calibration(ds, columns, rows)
+        self._file_calibration = ultrasound_calibration(ds, columns, rows)
         first = self._decode(0)  # fail now, not on the first read, when no decoder is available
         fps = (
             1000.0 * (count - 1) / self._times[-1]
             if count > 1 and self._times[-1] > 0
             else (self._fps or (1000.0 / self._times[1] if count > 1 else _DEFAULT_FPS))
         )
-        self._info = SourceInfo(
+        return SourceInfo(
             name=self.path.name,
             kind="dicom",
             width=first.shape[1],
@@ -191,42 +171,15 @@ class DicomSource(FrameSource):
             live=False,
             frame_count=count,
         )
-        self._next = 0
-        self._ended = False
 
-    def read(self) -> Frame | None:
-        if self._ds is None:
-            raise RuntimeError("DicomSource.read() before open()")
-        if self._next >= len(self._times):
-            if not self.loop:
-                self._ended = True
-                return None
-            self.seek(0)
-        index = self._next
-        image = self._decode(index)
-        self._next += 1
-        source_ms = self._times[index]
-        self._pacer.wait(source_ms)
-        return Frame(
-            image=image,
-            index=index,
-            t_capture_ns=time.perf_counter_ns(),
-            source_ms=source_ms,
-            calibration=self._calibration,
-        )
+    def _source_ms(self, index: int) -> float:
+        return self._times[index]
 
-    def seek(self, index: int) -> None:
-        if not 0 <= index < len(self._times):
-            raise UsguideError(
-                f"frame {index} is outside {self.path.name} (0..{len(self._times) - 1})"
-            )
-        self._next = index
-        self._ended = False
-        self._pacer.reset()
+    def _calibration(self) -> Calibration:
+        return self._file_calibration
 
-    def close(self) -> None:
+    def _release(self) -> None:
         self._ds = None
-        self._ended = True
 
     def _decode(self, index: int) -> np.ndarray:
         assert self._ds is not None

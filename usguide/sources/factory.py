@@ -7,14 +7,14 @@ import re
 from pathlib import Path
 
 from usguide.errors import UsguideError
-from usguide.sources.base import FrameSource
-from usguide.types import Calibration, Frame, Roi, SourceInfo, SourceState
+from usguide.sources.base import FrameSource, WrappedSource
+from usguide.types import Calibration, Frame, Roi
 
 _DEVICE_SPEC = re.compile(r"^(device:\d+|/dev/video\d+)$")
 _SIM_SPEC = re.compile(r"^(sim|simulator)(:(?P<variant>[\w-]+))?$")
 
 
-class CalibratedSource(FrameSource):
+class CalibratedSource(WrappedSource):
     """Wraps a source and replaces each frame's calibration with the user's region and scale.
 
     Args:
@@ -39,18 +39,10 @@ class CalibratedSource(FrameSource):
             raise UsguideError(f"bad --depth-mm {depth_mm}: the depth must be > 0")
         if mm_per_px is not None and depth_mm is not None:
             raise UsguideError("give either --mm-per-px or --depth-mm, not both")
-        self.inner = inner
+        super().__init__(inner)
         self.roi = roi
         self.mm_per_px = mm_per_px
         self.depth_mm = depth_mm
-
-    @property
-    def info(self) -> SourceInfo:
-        return self.inner.info
-
-    @property
-    def state(self) -> SourceState:
-        return self.inner.state
 
     @property
     def seekable(self) -> bool:
@@ -83,9 +75,6 @@ class CalibratedSource(FrameSource):
         elif self.depth_mm is not None:
             scale = self.depth_mm / (roi.h if roi is not None else frame_height)
         return Calibration(mm_per_px=scale, roi=roi)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 def make_source(

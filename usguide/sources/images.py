@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from usguide.errors import UsguideError
-from usguide.sources.base import FrameSource
 from usguide.sources.convert import to_frame_image
-from usguide.sources.pacing import Pacer
-from usguide.types import Frame, SourceInfo, SourceState
+from usguide.sources.indexed import IndexedSource
+from usguide.types import SourceInfo
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"})
 
@@ -28,7 +27,7 @@ def list_images(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
-class ImageFolderSource(FrameSource):
+class ImageFolderSource(IndexedSource):
     """Plays the images of a folder in natural order; frame ``i`` has source time ``i / fps``.
 
     Args:
@@ -46,33 +45,15 @@ class ImageFolderSource(FrameSource):
         realtime: bool = False,
         loop: bool = False,
     ) -> None:
+        super().__init__(realtime=realtime, loop=loop)
         self.folder = Path(folder)
         self.fps = float(fps) if fps else 30.0
         if self.fps <= 0:
             raise UsguideError(f"bad --fps {fps}: must be > 0")
-        self.loop = loop
-        self._pacer = Pacer(realtime)
         self._files: list[Path] = []
-        self._next = 0
         self._size: tuple[int, int] | None = None
-        self._info: SourceInfo | None = None
-        self._ended = False
 
-    @property
-    def info(self) -> SourceInfo:
-        if self._info is None:
-            raise RuntimeError("ImageFolderSource.info is valid after open()")
-        return self._info
-
-    @property
-    def state(self) -> SourceState:
-        return SourceState.ENDED if self._ended else SourceState.CONNECTED
-
-    @property
-    def seekable(self) -> bool:
-        return True
-
-    def open(self) -> None:
+    def _open(self) -> SourceInfo:
         if not self.folder.is_dir():
             raise UsguideError(f"image folder not found: {self.folder} — check the path")
         self._files = list_images(self.folder)
@@ -80,9 +61,10 @@ class ImageFolderSource(FrameSource):
             raise UsguideError(
                 f"no images (png/jpg/bmp/tif) in {self.folder} — give a folder of images"
             )
+        self._size = None
         first = self._load(0)
         self._size = (first.shape[1], first.shape[0])
-        self._info = SourceInfo(
+        return SourceInfo(
             name=self.folder.name,
             kind="images",
             width=first.shape[1],
@@ -91,37 +73,14 @@ class ImageFolderSource(FrameSource):
             live=False,
             frame_count=len(self._files),
         )
-        self._next = 0
-        self._ended = False
 
-    def read(self) -> Frame | None:
-        if self._next >= len(self._files):
-            if not self.loop or not self._files:
-                self._ended = True
-                return None
-            self.seek(0)
-        index = self._next
-        image = self._load(index)
-        self._next += 1
-        source_ms = index * 1000.0 / self.fps
-        self._pacer.wait(source_ms)
-        return Frame(
-            image=image, index=index, t_capture_ns=time.perf_counter_ns(), source_ms=source_ms
-        )
+    def _decode(self, index: int) -> np.ndarray:
+        return self._load(index)
 
-    def seek(self, index: int) -> None:
-        if not 0 <= index < len(self._files):
-            raise UsguideError(
-                f"frame {index} is outside {self.folder.name} (0..{len(self._files) - 1})"
-            )
-        self._next = index
-        self._ended = False
-        self._pacer.reset()
+    def _source_ms(self, index: int) -> float:
+        return index * 1000.0 / self.fps
 
-    def close(self) -> None:
-        self._ended = True
-
-    def _load(self, index: int):
+    def _load(self, index: int) -> np.ndarray:
         path = self._files[index]
         image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
         if image is None:

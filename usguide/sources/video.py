@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,10 +12,9 @@ import cv2
 import numpy as np
 
 from usguide.errors import UsguideError
-from usguide.sources.base import FrameSource
 from usguide.sources.convert import to_frame_image
-from usguide.sources.pacing import Pacer
-from usguide.types import Frame, SourceInfo, SourceState
+from usguide.sources.indexed import IndexedSource
+from usguide.types import SourceInfo
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +38,7 @@ def quiet_opencv() -> Iterator[None]:
 _SEEK_BACKOFF_FRAMES = 2
 
 
-class VideoSource(FrameSource):
+class VideoSource(IndexedSource):
     """Plays a video file frame by frame.
 
     On ``open()`` one fast ``grab()`` pass counts the frames exactly and records each frame's
@@ -63,37 +61,20 @@ class VideoSource(FrameSource):
         loop: bool = False,
         fps: float | None = None,
     ) -> None:
+        super().__init__(realtime=realtime, loop=loop)
         self.path = Path(path)
-        self.loop = loop
         self._fps_override = fps
-        self._pacer = Pacer(realtime)
         self._capture: cv2.VideoCapture | None = None
         self._pts_ms: list[float] = []
-        self._next = 0  # index of the frame the next read() returns
-        self._info: SourceInfo | None = None
-        self._ended = False
-
-    # -- FrameSource -------------------------------------------------------------------------
-    @property
-    def info(self) -> SourceInfo:
-        if self._info is None:
-            raise RuntimeError("VideoSource.info is valid after open()")
-        return self._info
-
-    @property
-    def state(self) -> SourceState:
-        return SourceState.ENDED if self._ended else SourceState.CONNECTED
-
-    @property
-    def seekable(self) -> bool:
-        return True
+        self._cursor = 0  # index of the frame the capture decodes next
 
     @property
     def timestamps_ms(self) -> list[float]:
         """The presentation time of every frame in ms, from the index built on open."""
         return list(self._pts_ms)
 
-    def open(self) -> None:
+    # -- IndexedSource ---------------------------------------------------------------------------
+    def _open(self) -> SourceInfo:
         if not self.path.exists():
             raise UsguideError(f"video file not found: {self.path} — check the path")
         if not self.path.is_file():
@@ -107,13 +88,13 @@ class VideoSource(FrameSource):
         self._capture = self._open_capture()
         ok, image = self._capture.read()
         if not ok or image is None:
-            self.close()
+            self._release()
             raise UsguideError(
                 f"cannot decode the first frame of {self.path} — the file is corrupt"
             )
         height, width = image.shape[:2]
         self._reopen()
-        self._info = SourceInfo(
+        return SourceInfo(
             name=self.path.name,
             kind="video",
             width=int(width),
@@ -123,50 +104,32 @@ class VideoSource(FrameSource):
             frame_count=len(self._pts_ms),
         )
 
-    def read(self) -> Frame | None:
-        if self._capture is None:
-            raise RuntimeError("VideoSource.read() before open()")
-        if self._next >= len(self._pts_ms):
-            if not self.loop:
-                self._ended = True
-                return None
-            self.seek(0)
+    def _decode(self, index: int) -> np.ndarray | None:
+        assert self._capture is not None
+        if index != self._cursor:
+            self._position(index)
         ok, image = self._capture.read()
         if not ok or image is None:
             # The index pass saw this frame, so a failure now means the file changed or broke.
-            self._ended = True
             return None
-        index = self._next
-        source_ms = self._pts_ms[index]
-        self._next += 1
-        self._pacer.wait(source_ms)
-        return Frame(
-            image=to_frame_image(image),
-            index=index,
-            t_capture_ns=time.perf_counter_ns(),
-            source_ms=source_ms,
-        )
+        self._cursor += 1
+        return to_frame_image(image)
 
-    def seek(self, index: int) -> None:
-        if self._capture is None:
-            raise RuntimeError("VideoSource.seek() before open()")
-        count = len(self._pts_ms)
-        if not 0 <= index < count:
-            raise UsguideError(f"frame {index} is outside {self.path.name} (0..{count - 1})")
-        self._ended = False
-        self._pacer.reset()
-        if index == self._next:
+    def _source_ms(self, index: int) -> float:
+        return self._pts_ms[index]
+
+    def _position(self, index: int) -> None:
+        if index == self._cursor:
             return
         if not self._positioned_seek(index):
             # Fallback that is always exact: decode from the start.
             self._reopen()
             self._skip_to(index)
 
-    def close(self) -> None:
+    def _release(self) -> None:
         if self._capture is not None:
             self._capture.release()
             self._capture = None
-        self._ended = True
 
     # -- internals ---------------------------------------------------------------------------
     def _open_capture(self) -> cv2.VideoCapture:
@@ -206,23 +169,23 @@ class VideoSource(FrameSource):
         if self._capture is not None:
             self._capture.release()
         self._capture = self._open_capture()
-        self._next = 0
+        self._cursor = 0
 
     def _skip_to(self, index: int) -> None:
         assert self._capture is not None
-        while self._next < index:
+        while self._cursor < index:
             if not self._capture.grab():
                 raise UsguideError(
                     f"{self.path.name} ended before frame {index} — file is truncated"
                 )
-            self._next += 1
+            self._cursor += 1
 
     def _positioned_seek(self, index: int) -> bool:
         """Seeks with the container, checks by PTS where the decoder landed. False: not exact."""
         assert self._capture is not None
         if index == 0:
             return False  # reopening is exact and cheap
-        if self._next < index <= self._next + 8:
+        if self._cursor < index <= self._cursor + 8:
             self._skip_to(index)  # close ahead: decoding forward is exact and cheap
             return True
         backoff = _SEEK_BACKOFF_FRAMES
@@ -233,7 +196,7 @@ class VideoSource(FrameSource):
                 return False
             landed = self._index_of(float(self._capture.get(cv2.CAP_PROP_POS_MSEC)))
             if landed is not None and landed < index:
-                self._next = landed + 1
+                self._cursor = landed + 1
                 self._skip_to(index)
                 return True
             if start == 0:

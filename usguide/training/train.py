@@ -35,10 +35,10 @@ class TrainConfig:
     out: Path = REPO_ROOT / "models" / "needle.onnx"
     log_path: Path | None = None  # default: training_log.json next to ``out``
     seed: int = 0
-    clips: int = 600
+    clips: int = 800
     frames_per_clip: int = 8
-    val_clips: int = 40
-    epochs: int | None = 30
+    val_clips: int = 60
+    epochs: int | None = 20
     minutes: float | None = None
     input_size: int = 256
     batch_size: int = 16
