@@ -100,8 +100,10 @@ def test_speed_paces_by_source_time():
     replay = ReplayController(SeekableSource(4, frame_ms=40.0), speed=4.0)  # 10 ms per frame
     replay.open()
     frames = [read_until_frame(replay) for _ in range(4)]
-    gaps = np.diff([f.t_capture_ns for f in frames]) / 1e6
-    assert all(gap >= 9.0 for gap in gaps)  # never early (lateness is not asserted)
+    since_first_ms = [(f.t_capture_ns - frames[0].t_capture_ns) / 1e6 for f in frames]
+    # Each frame is never early against its due time from the start (lateness is not asserted,
+    # and one late frame does not make the next one look early).
+    assert all(since_first_ms[i] >= 10.0 * i - 1.0 for i in range(4))
     assert all(frames[i].t_capture_ns < frames[i + 1].t_capture_ns for i in range(3))
     with pytest.raises(UsguideError):
         replay.speed = 8.0
