@@ -23,11 +23,15 @@ def line_video(tmp_path):
     assert writer.isOpened()
     rng = np.random.default_rng(0)
     x, y, w, h = ROI
-    for _ in range(FRAMES):
+    for index in range(FRAMES):
         frame = np.zeros((240, 320, 3), np.uint8)
         frame[:, :] = (0, 80, 0)  # coloured surround (a UI) outside the image region
         region = cv2.GaussianBlur(rng.rayleigh(25, (h, w)).astype(np.float32), (0, 0), 1.0)
-        cv2.line(region, START, END, 180, 3)
+        # The needle advances (the classical detector ignores lines that never move) and reaches
+        # END in the last frame.
+        reach = 0.6 + 0.4 * index / (FRAMES - 1)
+        tip = tuple(round(a + reach * (b - a)) for a, b in zip(START, END, strict=True))
+        cv2.line(region, START, tip, 180, 3)
         frame[y : y + h, x : x + w] = np.clip(region, 0, 255).astype(np.uint8)[:, :, None]
         writer.write(frame)
     writer.release()

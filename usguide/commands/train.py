@@ -33,7 +33,7 @@ def add_parser(subparsers) -> None:
         "--input-size", type=int, default=256, help="model input size (multiple of 16)"
     )
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument(
         "--threads", type=int, default=None, help="CPU threads (default min(2, cores))"

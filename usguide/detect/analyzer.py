@@ -44,6 +44,8 @@ class FrameAnalyzer:
         self._post = postprocess or PostprocessConfig()
         self._tracker = NeedleTracker(tracker) if track else None
         self._target: Point | None = None
+        # A new analyzer is a new stream: a detector with temporal memory starts afresh.
+        self._reset_detector()
 
     @property
     def detector(self) -> Detector:
@@ -59,9 +61,15 @@ class FrameAnalyzer:
         self._target = None if point is None else Point(float(point.x), float(point.y))
 
     def reset(self) -> None:
-        """Forgets the track (call on seek, loop or a new source)."""
+        """Forgets the track and the detector's memory (call on seek, loop or a new source)."""
+        self._reset_detector()
         if self._tracker is not None:
             self._tracker.reset()
+
+    def _reset_detector(self) -> None:
+        reset = getattr(self._detector, "reset", None)  # duck-typed detectors may lack the hook
+        if callable(reset):
+            reset()
 
     def region_of(self, frame: Frame) -> Roi:
         """The image region for ``frame``: the override, the frame's calibration, or all of it."""

@@ -40,5 +40,8 @@ class Detector(abc.ABC):
     def infer(self, region: np.ndarray) -> NeedleMaps:
         """Returns the needle maps for one image region (grey uint8)."""
 
+    def reset(self) -> None:  # noqa: B027 - optional hook, most detectors remember nothing
+        """Forgets what earlier frames taught (new source, seek, loop). Default: nothing to do."""
+
     def close(self) -> None:  # noqa: B027 - optional hook, most detectors hold nothing
         """Releases resources (sessions, threads). Idempotent."""
