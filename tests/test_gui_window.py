@@ -29,6 +29,7 @@ class FakeRuntime:
         self.budget_ms = budget_ms
         self.info = SourceInfo("fake", "simulator", WIDTH, HEIGHT, 30.0, live=True)
         self.replay = None
+        self.spec = "sim"
         self.state = "ok"
         self.stats = None
         self.ended = False

@@ -158,6 +158,14 @@ class ControlsPanel(QtWidgets.QWidget):
         if spec:
             self.source_requested.emit(spec)
 
+    def show_source(self, spec: str | None) -> None:
+        """Selects the picker entry of the open source (files opened by path have none)."""
+        index = self.source_combo.findData(spec) if spec else -1
+        if index < 0 and spec and spec.startswith("sim"):
+            index = self.source_combo.findData("sim")
+        if index >= 0:
+            self.source_combo.setCurrentIndex(index)
+
     def pick_spec(self, choice: str) -> str | None:
         """Turns a picker entry into a source spec, asking for a path when needed."""
         if not choice.startswith("?"):

@@ -4,7 +4,7 @@ and whether overlays are re-computed by the current model or shown as recorded.
 
 from __future__ import annotations
 
-from PyQt5 import QtCore, QtWidgets
+from PyQt5 import QtCore, QtGui, QtWidgets
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 OVERLAY_MODES = (("model", "overlay: current model"), ("recorded", "overlay: as recorded"))
@@ -14,6 +14,33 @@ def format_time(seconds: float) -> str:
     """``m:ss.s`` for the time label."""
     minutes, rest = divmod(max(0.0, seconds), 60.0)
     return f"{int(minutes)}:{rest:04.1f}"
+
+
+def media_icon(kind: str, size: int = 24) -> QtGui.QIcon:
+    """A light media-control icon: "play", "pause", "back" or "forward" (a step: bar + triangle)."""
+    pixmap = QtGui.QPixmap(size, size)
+    pixmap.fill(QtCore.Qt.transparent)
+    painter = QtGui.QPainter(pixmap)
+    painter.setRenderHint(QtGui.QPainter.Antialiasing)
+    painter.setPen(QtCore.Qt.NoPen)
+    painter.setBrush(QtGui.QColor(230, 230, 230))
+    low, high, mid = size * 0.2, size * 0.8, size * 0.5
+    if kind == "pause":
+        painter.drawRect(QtCore.QRectF(low, low, size * 0.2, high - low))
+        painter.drawRect(QtCore.QRectF(size * 0.6, low, size * 0.2, high - low))
+    else:
+        left, right = (size * 0.3, high) if kind in ("play", "forward") else (high, size * 0.3)
+        triangle = [
+            QtCore.QPointF(left, low),
+            QtCore.QPointF(right, mid),
+            QtCore.QPointF(left, high),
+        ]
+        painter.drawPolygon(QtGui.QPolygonF(triangle))
+        if kind != "play":  # the bar on the far side says "one frame"
+            bar_x = high if kind == "forward" else low - size * 0.12
+            painter.drawRect(QtCore.QRectF(bar_x, low, size * 0.12, high - low))
+    painter.end()
+    return QtGui.QIcon(pixmap)
 
 
 class ReplayBar(QtWidgets.QWidget):
@@ -36,11 +63,18 @@ class ReplayBar(QtWidgets.QWidget):
         super().__init__(parent)
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
-        self.back_button = self._button("⏮", "one frame back (←)", lambda: self.step.emit(-1))
-        self.play_button = self._button("▶", "play / pause (Space)", None)
+        # Drawn icons: media glyphs (⏮ ⏯) are missing from many fonts, and the style's own
+        # icons are dark on a dark theme.
+        self._play_icon, self._pause_icon = media_icon("play"), media_icon("pause")
+        self.back_button = self._button(
+            media_icon("back"), "one frame back (←)", lambda: self.step.emit(-1)
+        )
+        self.play_button = self._button(self._play_icon, "play / pause (Space)", None)
         self.play_button.setCheckable(True)
         self.play_button.toggled.connect(self._on_play)
-        self.forward_button = self._button("⏭", "one frame forward (→)", lambda: self.step.emit(1))
+        self.forward_button = self._button(
+            media_icon("forward"), "one frame forward (→)", lambda: self.step.emit(1)
+        )
         for button in (self.back_button, self.play_button, self.forward_button):
             layout.addWidget(button)
         self.slider = QtWidgets.QSlider(QtCore.Qt.Horizontal)
@@ -71,9 +105,10 @@ class ReplayBar(QtWidgets.QWidget):
         layout.addWidget(self.overlay_mode)
         self._updating = False
 
-    def _button(self, text: str, tip: str, slot) -> QtWidgets.QToolButton:  # noqa: ANN001
+    def _button(self, icon: QtGui.QIcon, tip: str, slot) -> QtWidgets.QToolButton:  # noqa: ANN001
         button = QtWidgets.QToolButton()
-        button.setText(text)
+        button.setIcon(icon)
+        button.setIconSize(QtCore.QSize(22, 22))
         button.setToolTip(tip)
         button.setMinimumSize(44, 36)
         if slot is not None:
@@ -81,7 +116,7 @@ class ReplayBar(QtWidgets.QWidget):
         return button
 
     def _on_play(self, playing: bool) -> None:
-        self.play_button.setText("⏸" if playing else "▶")
+        self.play_button.setIcon(self._pause_icon if playing else self._play_icon)
         if not self._updating:
             self.play_toggled.emit(playing)
 

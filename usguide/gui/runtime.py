@@ -66,6 +66,7 @@ class Runtime:
         self._detector: Any = None
         self.pipeline: Any = None
         self.replay: Any = None
+        self.spec: str | None = None  # what is open now, as given to make_source
         self.info: SourceInfo | None = None
         self._calibrated: Any = None
         self._analyzers: dict[str, Any] = {}
@@ -131,6 +132,7 @@ class Runtime:
             mode,
         )
         self.replay = None if live else feed
+        self.spec = spec
         self._cursor = None
 
     def _model_analyzer(self) -> Any:
