@@ -143,3 +143,14 @@ def test_fan_several_frames():
 def test_blank_screen_is_an_error():
     with pytest.raises(UsguideError, match="no ultrasound image region"):
         detect_roi(np.full((240, 320, 3), 20, np.uint8))
+
+
+@pytest.mark.parametrize("seed", [800000, 800001, 800004])
+def test_simulator_screen_captures(seed):
+    """The simulator's vendor screens: flat background, menus, black shadows and fan corners."""
+    from usguide.simulate import SimConfig, simulate_clip
+
+    config = SimConfig(seed=seed, variant="screen", width=1280, height=720, n_frames=3)
+    shots = list(simulate_clip(config))
+    truth = shots[0].truth.roi
+    assert_close(detect_roi([shot.image for shot in shots]), truth)

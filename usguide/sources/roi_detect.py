@@ -3,6 +3,7 @@
 Speckle is textured everywhere and (over a few frames) changes; user-interface elements are flat,
 thin (text, dots, lines) or static. The detector marks textured/changing pixels, removes thin
 structures with a morphological opening, keeps the largest blob and returns its bounding box.
+Screen captures are tried first as the largest textured blob that differs from the flat background.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from usguide.types import Roi
 _TEXTURE_MIN = 2.5  # local std (grey levels) below which a pixel is flat UI or background
 _CHANGE_MIN = 4.0  # temporal std above which a pixel is live image
 _TEXTURE_RADIUS = 2  # 5x5 windows: stable on correlated speckle; the mask bleeds 2 px outwards
+_FLAT_SHARE = 0.95  # share of the background's +-1 grey levels at its mode: a noise-free capture
+_PASTED_AREA_MIN = 0.05  # the image covers at least this share of the screen
+_PASTED_TEXTURE_MIN = 2.0  # 7x7 local std (grey levels) of speckle, even smooth, coarse speckle
+_PASTED_TEXTURED_SHARE = 0.3  # share of an image blob's pixels that are textured
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
@@ -63,6 +68,11 @@ def detect_roi(frames: np.ndarray | Sequence[np.ndarray]) -> Roi:
     if not images:
         raise UsguideError("no frames to detect the image region in")
     height, width = images[0].shape[:2]
+    # Screen captures: the pasted image is the largest textured blob that differs from the flat
+    # screen background (its black parts too: shadows, a fan's corners), which texture alone misses.
+    pasted = _pasted_region(images, width, height)
+    if pasted is not None:
+        return pasted
     # Fine speckle first; coarse (smoothed, large-grain) speckle needs a wider median.
     fine = _detect(images, width, height, 5)
     coarse = _detect(images, width, height, 9)
@@ -73,6 +83,45 @@ def detect_roi(frames: np.ndarray | Sequence[np.ndarray]) -> Roi:
     if coarse is not None:
         return coarse
     raise UsguideError("no ultrasound image region found — give the region with --roi X,Y,W,H")
+
+
+def _pasted_region(images: list[np.ndarray], width: int, height: int) -> Roi | None:
+    greys = [_grey(image) for image in images[:8]]
+    first = np.clip(greys[0], 0, 255).astype(np.uint8)
+    hist = np.bincount(first.ravel(), minlength=256).astype(np.float64)
+    background = int(np.argmax(hist))
+    # A capture card's background is exactly flat: then one grey level separates a black image
+    # from a near-black screen. A noisy background needs a wider margin.
+    near = hist[max(background - 1, 0) : background + 2].sum()
+    margin = 1.0 if hist[background] > _FLAT_SHARE * near else 4.0
+    mask = np.zeros(first.shape, bool)
+    for grey in greys:
+        mask |= np.abs(grey - background) > margin
+    # Breaks one-pixel bridges (anti-aliased text touching the image) and removes noise specks.
+    mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    texture = _local_std(greys[0]) > _PASTED_TEXTURE_MIN
+    for label in 1 + np.argsort(-stats[1:, cv2.CC_STAT_AREA]):
+        if stats[label, cv2.CC_STAT_AREA] < _PASTED_AREA_MIN * width * height:
+            break
+        blob = labels == label
+        # Menu bars and panels are large but flat apart from their text; speckle is textured.
+        if texture[blob].mean() >= _PASTED_TEXTURED_SHARE:
+            # Thin attachments (a ruler or a line touching the image) go with a large opening;
+            # the image's own corners are won back within reach of what remains.
+            blob8 = blob.astype(np.uint8)
+            radius = max(8, round(min(width, height) * 0.03))
+            core = cv2.morphologyEx(blob8, cv2.MORPH_OPEN, _disc(radius))
+            grown = cv2.dilate(core, _disc(radius // 2 + 2)) & blob8
+            x, y, w, h = cv2.boundingRect(grown if grown.any() else blob8)
+            return Roi(int(x), int(y), int(w), int(h))
+    return None
+
+
+def _local_std(grey: np.ndarray, radius: int = 3) -> np.ndarray:
+    size = (2 * radius + 1, 2 * radius + 1)
+    mean = cv2.blur(grey, size)
+    return np.sqrt(np.maximum(cv2.blur(grey * grey, size) - mean * mean, 0))
 
 
 def _detect(images: list[np.ndarray], width: int, height: int, median: int) -> Roi | None:
