@@ -158,11 +158,12 @@ class ControlsPanel(QtWidgets.QWidget):
         if spec:
             self.source_requested.emit(spec)
 
-    def show_source(self, spec: str | None) -> None:
-        """Selects the picker entry of the open source (files opened by path have none)."""
+    def show_source(self, spec: str | None, kind: str | None = None) -> None:
+        """Selects the picker entry of the open source, or the chooser of its kind."""
         index = self.source_combo.findData(spec) if spec else -1
-        if index < 0 and spec and spec.startswith("sim"):
-            index = self.source_combo.findData("sim")
+        if index < 0:
+            chooser = {"simulator": "sim", "dicom": "?dicom", "recording": "?recording"}
+            index = self.source_combo.findData(chooser.get(kind or "", "?file"))
         if index >= 0:
             self.source_combo.setCurrentIndex(index)
 

@@ -330,7 +330,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controls.source_label.setText(
             f"{info.name} ({info.kind})" if info is not None else "no source"
         )
-        self.controls.show_source(self.runtime.spec)
+        self.controls.show_source(self.runtime.spec, info.kind if info is not None else None)
         self.controls.show_calibration(self.runtime.depth_mm, self.runtime.mm_per_px)
 
     def _replay(self, action: str, value: object) -> None:
