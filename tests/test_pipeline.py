@@ -288,3 +288,26 @@ def test_state_signal_lost_and_stalled():
 def test_bad_display_mode_rejected():
     with pytest.raises(ValueError):
         Pipeline(FakeSource(), None, display_mode="fastest")
+
+
+def test_overloaded_worker_prefers_the_next_frame_to_an_old_one():
+    """Frames every 40 ms, 50 ms of work: no processed frame waits much past half an interval,
+    the frames skipped for fresher ones are counted as drops, and the recorder still gets them."""
+    source = FakeSource(endless=True, delay_s=0.04)
+    analyzer, recorder = FakeAnalyzer(delay_s=0.05), FakeRecorder()
+    pipeline = Pipeline(source, analyzer, recorder=recorder, warmup_frames=0, fresh_wait=0.5)
+    waits: list[float] = []
+    pipeline.subscribe(
+        lambda r: waits.append((r.timings.stages["inference"].start_ns - r.frame.t_capture_ns) / 1e6)
+    )
+    pipeline.start()
+    try:
+        assert wait_for(lambda: len(waits) >= 16, timeout=20)
+    finally:
+        assert pipeline.stop()
+    settled = waits[3:]
+    assert max(settled) <= 0.5 * 40 + 12, settled  # without the policy: up to a whole 40 ms
+    stats = pipeline.stats
+    assert stats.frames_dropped >= 1
+    assert stats.frames_processed + stats.frames_dropped <= stats.frames_captured
+    assert len(recorder.written) >= stats.frames_processed + stats.frames_dropped - 1

@@ -237,3 +237,30 @@ def test_bad_config_raises_usguide_error(field: str, value: object) -> None:
     config = SimConfig(seed=0, **{field: value})  # type: ignore[arg-type]
     with pytest.raises(UsguideError):
         list(simulate_clip(config))
+
+
+def test_visibility_is_contrast_against_local_tissue() -> None:
+    """The same needle echo is visible over dark tissue and not over bright tissue."""
+    from usguide.simulate import needle as needle_mod
+    from usguide.simulate.probe import ProbeGeometry
+
+    geometry = ProbeGeometry("linear", 200, 150, 30.0)
+    origins, dirs = geometry.beams()
+    rng = np.random.default_rng(0)
+    look = needle_mod.random_look(rng, 21, gain=2.0)
+    look.texture[:] = 1.0
+    look.tip_gain = 1.0
+    angle = math.radians(20.0)
+    pose = needle_mod.NeedlePose(
+        origin=np.array([-16.0, 0.0]),
+        direction=np.array([math.cos(angle), math.sin(angle)]),
+        length=30.0,
+        e_tip=0.0,
+        tilt=0.0,
+    )
+    dark = needle_mod.render(np.full((150, 200), 0.5, np.float32), pose, look, geometry, origins, dirs)
+    bright = needle_mod.render(
+        np.full((150, 200), 20.0, np.float32), pose, look, geometry, origins, dirs
+    )
+    assert dark.mask is not None and dark.s_max - dark.s_min > 10.0
+    assert bright.mask is None

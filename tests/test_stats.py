@@ -84,3 +84,16 @@ def test_run_series_bounded_by_reservoir():
     run = stats.snapshot().latency[END_TO_END].run
     assert run.count == 1000 and run.max == 105.0  # exact even though only 50 samples are kept
     assert len(stats._latency[END_TO_END].run) == 50
+
+
+def test_window_only_snapshot_skips_run_percentiles():
+    stats = StatsCollector(warmup_frames=0, window=10)
+    for k in range(1, 101):
+        stats.record_capture(k * 10 * MS)
+        stats.record_result(_timings(k * 10 * MS, k + 10, k))
+    snap = stats.snapshot(whole_run=False)
+    run = snap.stages["inference"].run
+    assert (run.count, run.max, run.mean, run.p50) == (100, 100.0, 50.5, 0.0)
+    window = snap.stages["inference"].window  # 91..100, exact
+    assert (window.count, window.p50, window.max) == (10, 95.5, 100.0)
+    assert stats.snapshot().stages["inference"].run.p50 == 50.5

@@ -6,6 +6,7 @@ All geometry here is in image-region pixels; ``ShaftFit.to_needle`` maps to full
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -99,15 +100,15 @@ def fit_shaft(
     # Work in region pixels so anisotropic map scales do not bend angles.
     points = np.stack([(cols + 0.5) * sx - 0.5, (rows + 0.5) * sy - 0.5], axis=1)
     total_weight = float(weights.sum())
-    rng = np.random.default_rng(12345)
     if len(points) > cfg.max_points:
+        rng = np.random.default_rng(12345)
         keep = rng.choice(len(points), cfg.max_points, replace=False, p=weights / total_weight)
         points, weights = points[keep], weights[keep]
         total_weight = float(weights.sum())
 
     # Map pixels are coarse: the inlier band must be at least about one map pixel wide.
     inlier_px = max(cfg.inlier_px, 1.5 * max(sx, sy))
-    line = _ransac_line(points, weights, inlier_px, cfg.ransac_iterations, rng)
+    line = _ransac_line(points, weights, inlier_px, cfg.ransac_iterations)
     if line is None:
         return None
     centre, direction = line
@@ -122,10 +123,10 @@ def fit_shaft(
 
     along = (points[inl] - centre) @ direction
     piece = _largest_piece(along, weights[inl], cfg.max_gap_px)
-    along_piece = along[piece]
+    along_piece = np.sort(along[piece])
     if along_piece.size < 3:
         return None
-    lo, hi = np.percentile(along_piece, [1.0, 99.0])
+    lo, hi = _sorted_quantile(along_piece, 0.01), _sorted_quantile(along_piece, 0.99)
     length = float(hi - lo)
     if length < cfg.min_length_px:
         return None
@@ -154,17 +155,34 @@ def fit_shaft(
     )
 
 
+@functools.lru_cache(maxsize=4)
+def _uniforms(count: int) -> np.ndarray:
+    """Fixed random numbers in [0, 1): the same maps always give the same fit, and drawing them
+    once saves a generator per frame (this runs on the frame path)."""
+    values = np.random.default_rng(12345).random(count)
+    values.setflags(write=False)
+    return values
+
+
+def _sorted_quantile(values: np.ndarray, q: float) -> float:
+    """``np.percentile(values, 100 q)`` (linear interpolation) for an already sorted array."""
+    rank = q * (values.size - 1)
+    low = int(rank)
+    high = min(low + 1, values.size - 1)
+    return float(values[low] + (rank - low) * (values[high] - values[low]))
+
+
 def _ransac_line(
     points: np.ndarray,
     weights: np.ndarray,
     inlier_px: float,
     iterations: int,
-    rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Weighted RANSAC (pairs drawn by weight, scored by inlier weight) -> (centre, unit dir)."""
-    prob = weights / weights.sum()
-    first = rng.choice(len(points), iterations, p=prob)
-    second = rng.choice(len(points), iterations, p=prob)
+    cdf = np.cumsum(weights)
+    draws = np.searchsorted(cdf, _uniforms(2 * iterations) * cdf[-1], side="right")
+    draws = np.minimum(draws, len(points) - 1)
+    first, second = draws[:iterations], draws[iterations:]
     delta = points[second] - points[first]
     norm = np.hypot(delta[:, 0], delta[:, 1])
     ok = norm > 2.0  # pairs too close give a poorly defined direction
@@ -186,11 +204,13 @@ def _line_distance(points: np.ndarray, centre: np.ndarray, direction: np.ndarray
 
 
 def _weighted_pca(points: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    centre = (points * weights[:, None]).sum(axis=0) / weights.sum()
-    offsets = points - centre
-    cov = (offsets * weights[:, None]).T @ offsets
-    _, vectors = np.linalg.eigh(cov)
-    return centre, vectors[:, -1]
+    """Weighted centre and principal direction (closed form for 2x2: no LAPACK call per frame)."""
+    norm = weights / weights.sum()
+    centre = norm @ points
+    dx, dy = points[:, 0] - centre[0], points[:, 1] - centre[1]
+    cxx, cyy, cxy = float(norm @ (dx * dx)), float(norm @ (dy * dy)), float(norm @ (dx * dy))
+    theta = 0.5 * math.atan2(2.0 * cxy, cxx - cyy)
+    return centre, np.array([math.cos(theta), math.sin(theta)])
 
 
 def _largest_piece(along: np.ndarray, weights: np.ndarray, max_gap: float) -> np.ndarray:
@@ -228,13 +248,9 @@ def _segment_evidence(
     xs = end_a[0] + t * (end_b[0] - end_a[0])
     ys = end_a[1] + t * (end_b[1] - end_a[1])
     unit = (end_b - end_a) / max(length, 1e-9)
-    normal = np.array([-unit[1], unit[0]])
-    values = np.max(
-        [
-            _sample(shaft, xs + k * normal[0] * sx, ys + k * normal[1] * sy, sx, sy)
-            for k in (-1, 0, 1)
-        ],
-        axis=0,
+    shift = np.array([[-1.0], [0.0], [1.0]])  # one map pixel either side, sampled in one gather
+    values = _sample(shaft, xs + shift * (-unit[1] * sx), ys + shift * (unit[0] * sy), sx, sy).max(
+        axis=0
     )
     return float((values >= threshold).mean()), float(values.mean())
 
@@ -280,9 +296,16 @@ def _tip_peak_near(
 ) -> np.ndarray | None:
     """Sub-pixel position (region px) of the strongest tip response near the shaft line, or None."""
     tip_map = np.asarray(tip_map, dtype=np.float32)
-    rows, cols = np.nonzero(tip_map >= cfg.tip_threshold)
+    # Only the map around the segment can hold its tip: search that window, not the whole map.
+    reach = cfg.max_gap_px + cfg.tip_search_px + max(sx, sy)
+    c0 = max(0, int((min(end_a[0], end_b[0]) - reach) / sx))
+    c1 = min(tip_map.shape[1], int((max(end_a[0], end_b[0]) + reach) / sx) + 2)
+    r0 = max(0, int((min(end_a[1], end_b[1]) - reach) / sy))
+    r1 = min(tip_map.shape[0], int((max(end_a[1], end_b[1]) + reach) / sy) + 2)
+    rows, cols = np.nonzero(tip_map[r0:r1, c0:c1] >= cfg.tip_threshold)
     if rows.size == 0:
         return None
+    rows, cols = rows + r0, cols + c0
     points = np.stack([(cols + 0.5) * sx - 0.5, (rows + 0.5) * sy - 0.5], axis=1)
     length = float(np.hypot(*(end_b - end_a)))
     unit = (end_b - end_a) / length

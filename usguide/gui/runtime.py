@@ -163,7 +163,9 @@ class Runtime:
 
     @property
     def stats(self) -> PipelineStats | None:
-        return None if self.pipeline is None else self.pipeline.stats
+        """Counters and recent-window latencies (polled by the display several times a second, so
+        the whole-run percentiles are skipped)."""
+        return None if self.pipeline is None else self.pipeline.snapshot(whole_run=False)
 
     @property
     def ended(self) -> bool:

@@ -223,8 +223,9 @@ def run_bench(
         while True:
             time.sleep(_POLL_S)
             now = time.monotonic()
-            captured = pipeline.stats.frames_captured
-            processed = pipeline.stats.frames_processed
+            # Counters only: a full snapshot every poll would compete with the worker for the GIL.
+            captured = pipeline.frames_captured
+            processed = pipeline.frames_processed
             if measured_from is None and processed >= config.warmup:
                 measured_from = (now, time.process_time())
             if progress is not None:
@@ -304,7 +305,7 @@ def _per_frame(rows: list[tuple[int, float, float]], warmup: int) -> dict:
 
 
 def _soak_sample(pipeline: Pipeline, process: Any, elapsed_s: float) -> dict:
-    stats = pipeline.stats
+    stats = pipeline.snapshot(whole_run=False)
     window = stats.end_to_end.window
     return {
         "t_s": round(elapsed_s, 1),

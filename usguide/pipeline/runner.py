@@ -3,7 +3,8 @@
 capture thread: ``source.read()`` -> newest-frame slot (+ every frame to the recorder)
 worker thread:  newest frame -> ``analyzer.process`` -> result slot -> subscribers' callbacks
 Nothing queues: under overload frames are overwritten in the slot and counted, so latency cannot
-    grow.
+grow. Under overload the worker also prefers a fresh frame: when the one waiting has already aged
+past half a frame interval and the next is due sooner than that, it takes the next (``fresh_wait``).
 """
 
 from __future__ import annotations
@@ -12,35 +13,25 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from usguide.pipeline.budget import BudgetMonitor, BudgetPolicy, PipelineState
+from usguide.pipeline.capture import CaptureThread, source_state
 from usguide.pipeline.feed import RecorderFeed
+from usguide.pipeline.freshness import FreshnessPolicy
+from usguide.pipeline.live import LiveFrameResult, live_result
 from usguide.pipeline.slots import LatestSlot
 from usguide.pipeline.stats import PipelineStats, StatsCollector
 from usguide.sources.base import FrameSource
 from usguide.types import Frame, FrameResult, SourceState, Timings
 
+__all__ = ["DISPLAY_MODES", "LiveFrameResult", "Pipeline"]
+
 log = logging.getLogger(__name__)
 
 DISPLAY_MODES = ("paired", "lowest-latency")
 _POLL_S = 0.05  # worker wake-up period to check stop and stalls
-_IDLE_READ_S = 0.001  # pause after a live source had no new frame
-_ENDED_READ_S = 0.02  # pause while a file source has ended
-
-
-@dataclass
-class LiveFrameResult(FrameResult):
-    """``display_mode="lowest-latency"``: the newest captured frame shown at once with the last
-    overlay.
-
-    ``needle``/``trajectory`` were computed on frame ``overlay_frame_index`` (an older frame),
-    captured ``overlay_age_ms`` before this frame was handed out; both None before the first result.
-    """
-
-    overlay_frame_index: int | None = None
-    overlay_age_ms: float | None = None
+_FRESH_MARGIN_S = 0.001  # jitter allowance when waiting for the next frame
 
 
 class Pipeline:
@@ -61,6 +52,11 @@ class Pipeline:
         warmup_frames: first frames left out of the statistics.
         budget_policy: thresholds of the budget monitor.
         open_source: open the source in ``start()``/``set_source()``.
+        fresh_wait: when the worker frees up and the waiting frame is older than this fraction of
+            the source's frame interval, it waits (at most until the next frame is due) for the
+            next frame and drops the older one. Under overload this caps the wait in the slot at
+            that fraction of an interval instead of a whole one, for a little throughput. 0 or None
+            turns it off; sources that are not overloaded never wait.
     """
 
     def __init__(
@@ -75,6 +71,7 @@ class Pipeline:
         budget_policy: BudgetPolicy | None = None,
         stats_window: int = 300,
         open_source: bool = True,
+        fresh_wait: float | None = 0.5,
     ) -> None:
         if display_mode not in DISPLAY_MODES:
             raise ValueError(f"display_mode must be one of {DISPLAY_MODES}, not {display_mode!r}")
@@ -82,6 +79,7 @@ class Pipeline:
         self._analyzer = analyzer
         self.display_mode = display_mode
         self._open_source = open_source
+        self._freshness = FreshnessPolicy(fresh_wait)
         self._stats = StatsCollector(warmup_frames=warmup_frames, window=stats_window)
         self._budget = BudgetMonitor(
             budget_ms, detector=getattr(analyzer, "detector", None), policy=budget_policy
@@ -96,8 +94,7 @@ class Pipeline:
         self._idle.set()
         self._ended = threading.Event()
         self._stop = threading.Event()
-        self._capture_stop = threading.Event()
-        self._capture_thread: threading.Thread | None = None
+        self._capture: CaptureThread | None = None
         self._worker_thread: threading.Thread | None = None
         self._generation = 0
         self._last_result: FrameResult | None = None
@@ -161,6 +158,7 @@ class Pipeline:
             self._feed.flush_all()
         self._source = source
         self._last_result = None
+        self._freshness.reset()
         self._ended.clear()
         self._stats.reset()
         self._budget.reset()
@@ -247,9 +245,23 @@ class Pipeline:
         return self._stats.frames_dropped
 
     @property
+    def frames_captured(self) -> int:
+        """Frames read from the source so far (cheap: no statistics are computed)."""
+        return self._stats.frames_captured
+
+    @property
+    def frames_processed(self) -> int:
+        """Frames the worker has finished so far (cheap)."""
+        return self._stats.frames_processed
+
+    @property
     def stats(self) -> PipelineStats:
-        """A snapshot of counters, latencies and the budget state."""
-        snapshot = self._stats.snapshot()
+        """A snapshot of counters, latencies (recent window and whole run) and the budget state."""
+        return self.snapshot()
+
+    def snapshot(self, whole_run: bool = True) -> PipelineStats:
+        """Like ``stats``; ``whole_run=False`` skips the whole-run percentiles (frequent polls)."""
+        snapshot = self._stats.snapshot(whole_run)
         snapshot.state = self.state.value
         snapshot.message = self._budget.message
         snapshot.input_scale = self._budget.input_scale
@@ -263,64 +275,39 @@ class Pipeline:
 
     # -- threads ------------------------------------------------------------------------------
     def _start_capture(self) -> None:
-        self._capture_stop = threading.Event()
-        self._capture_thread = threading.Thread(
-            target=self._capture_loop,
-            args=(self._source, self._capture_stop, self._generation),
-            name="usguide-capture",
-            daemon=True,
+        generation = self._generation
+        self._capture = CaptureThread(
+            self._source,
+            lambda frame: self._on_captured(frame, generation),
+            self._note_error,
+            self._ended,
         )
-        self._capture_thread.start()
+        self._capture.start()
 
     def _stop_capture(self, deadline: float) -> threading.Thread | None:
         """Stops the capture thread and closes its source without waiting past ``deadline``."""
-        thread, source = self._capture_thread, self._source
-        self._capture_stop.set()
-        if thread is None:
+        capture, self._capture = self._capture, None
+        if capture is None:
             return None
-        # A read() stuck on a device is usually released by close(): give it a short grace first.
-        thread.join(max(0.0, min(0.5, deadline - time.monotonic())))
-        if not thread.is_alive():
-            _close_quietly(source)
-        else:
-            closer = threading.Thread(
-                target=_close_quietly, args=(source,), name="usguide-close", daemon=True
-            )
-            closer.start()
-            closer.join(max(0.0, deadline - time.monotonic()))
-            thread.join(max(0.0, deadline - time.monotonic()))
-        return thread
+        capture.stop(deadline)
+        return capture.thread
 
-    def _capture_loop(self, source: FrameSource, stop: threading.Event, generation: int) -> None:
-        while not stop.is_set():
-            try:
-                frame = source.read()
-            except Exception as exc:  # a failing device must not kill the thread; state shows it
-                self._note_error(f"source read failed: {exc}")
-                stop.wait(_POLL_S)
-                continue
-            if stop.is_set():
-                break
-            if frame is None:
-                ended = _source_state(source) is SourceState.ENDED
-                if ended:
-                    self._ended.set()
-                stop.wait(_ENDED_READ_S if ended else _IDLE_READ_S)
-                continue
-            self._ended.clear()
-            self._stats.record_capture(frame.t_capture_ns)
-            feed = self._feed
+    def _on_captured(self, frame: Frame, generation: int) -> None:
+        """On the capture thread: count, record, put in the newest-frame slot, show (live mode)."""
+        self._stats.record_capture(frame.t_capture_ns)
+        self._freshness.note_capture(frame.t_capture_ns)
+        feed = self._feed
+        if feed is not None:
+            feed.captured(frame)
+        with self._lock:
+            replaced = self._frames.put((generation, frame))
+            self._idle.clear()
+        if replaced is not None:
+            self._stats.record_drop()
             if feed is not None:
-                feed.captured(frame)
-            with self._lock:
-                replaced = self._frames.put((generation, frame))
-                self._idle.clear()
-            if replaced is not None:
-                self._stats.record_drop()
-                if feed is not None:
-                    feed.resolved(replaced[1], None)
-            if self.display_mode == "lowest-latency":
-                self._emit(self._subscribers, self._live_result(frame))
+                feed.resolved(replaced[1], None)
+        if self.display_mode == "lowest-latency":
+            self._emit(self._subscribers, live_result(frame, self._last_result))
 
     def _worker_loop(self) -> None:
         while not self._stop.is_set():
@@ -328,7 +315,7 @@ class Pipeline:
             if item is None:
                 self._tick()
                 continue
-            generation, frame = item
+            generation, frame = self._freshest(item)
             result = self._process(frame)
             if generation == self._generation:  # a frame of a replaced source is not shown
                 self._deliver(frame, result)
@@ -336,6 +323,21 @@ class Pipeline:
                 if self._frames.empty:
                     self._idle.set()
         self._idle.set()
+
+    def _freshest(self, item: tuple[int, Frame]) -> tuple[int, Frame]:
+        """The frame to process: ``item``, or the next one when it is due soon and ``item`` has
+        already waited long (see ``fresh_wait``)."""
+        wait_s = self._freshness.wait_s(item[1].t_capture_ns, time.perf_counter_ns())
+        if wait_s is None:
+            return item
+        newer = self._frames.get(timeout=wait_s + _FRESH_MARGIN_S)
+        if newer is None:
+            return item
+        self._stats.record_drop()
+        feed = self._feed
+        if feed is not None:
+            feed.resolved(item[1], None)
+        return newer
 
     def _process(self, frame: Frame) -> FrameResult:
         analyzer = self._analyzer
@@ -367,19 +369,6 @@ class Pipeline:
         if self.display_mode == "paired":
             self._emit(self._subscribers, result)
 
-    def _live_result(self, frame: Frame) -> LiveFrameResult:
-        last = self._last_result
-        now = time.perf_counter_ns()
-        return LiveFrameResult(
-            frame=frame,
-            needle=None if last is None else last.needle,
-            trajectory=None if last is None else last.trajectory,
-            timings=Timings(t_capture_ns=frame.t_capture_ns, t_result_ns=now),
-            detector="" if last is None else last.detector,
-            overlay_frame_index=None if last is None else last.frame.index,
-            overlay_age_ms=None if last is None else (now - last.frame.t_capture_ns) / 1e6,
-        )
-
     def _emit(
         self, callbacks: tuple[Callable[[FrameResult], None], ...], result: FrameResult
     ) -> None:
@@ -391,7 +380,7 @@ class Pipeline:
 
     def _tick(self) -> None:
         source = self._source
-        state = _source_state(source)
+        state = source_state(source)
         expecting = (
             self._running
             and state is SourceState.CONNECTED
@@ -416,17 +405,3 @@ class Pipeline:
             setattr(
                 self, attribute, tuple(cb for cb in getattr(self, attribute) if cb is not callback)
             )
-
-
-def _source_state(source: FrameSource) -> SourceState:
-    try:
-        return source.state
-    except Exception:
-        return SourceState.CONNECTED
-
-
-def _close_quietly(source: FrameSource) -> None:
-    try:
-        source.close()
-    except Exception:
-        log.exception("closing the source failed")

@@ -140,11 +140,28 @@ class _Series:
             if slot < self._cap:
                 self.run[slot] = value
 
+    def copy(self, whole_run: bool) -> _SeriesCopy:
+        """The samples as plain arrays (cheap), so percentiles are computed outside the lock."""
+        run = np.array(self.run, dtype=np.float64) if whole_run else np.empty(0)
+        return _SeriesCopy(
+            np.array(self.window, dtype=np.float64), run, self.count, self.total, self.max
+        )
+
+
+@dataclass
+class _SeriesCopy:
+    window: np.ndarray
+    run: np.ndarray
+    count: int
+    total: float
+    max: float
+
     def summary(self) -> SeriesStats:
-        run = LatencySummary.of(np.frombuffer(self.run, dtype=np.float64), count=self.count)
+        """Window and run percentiles; without run samples the run has count, max and mean only."""
+        run = LatencySummary.of(self.run, count=self.count) if self.run.size else LatencySummary()
         if self.count:
-            run.max, run.mean = self.max, self.total / self.count
-        return SeriesStats(window=LatencySummary.of(list(self.window)), run=run)
+            run.count, run.max, run.mean = self.count, self.max, self.total / self.count
+        return SeriesStats(window=LatencySummary.of(self.window), run=run)
 
 
 class StatsCollector:
@@ -254,10 +271,18 @@ class StatsCollector:
     def frames_dropped(self) -> int:
         return self._dropped
 
-    def snapshot(self) -> PipelineStats:
-        """A consistent copy of everything, as plain data."""
+    def snapshot(self, whole_run: bool = True) -> PipelineStats:
+        """A consistent copy of everything, as plain data.
+
+        The samples are copied under the lock and summarised after it is released: a long run holds
+        up to ``run_cap`` samples per series, and the pipeline's threads must not wait on the
+        percentiles. ``whole_run=False`` (a display refreshing its numbers several times a second)
+        skips the whole-run percentiles; those runs then carry count, max and mean only.
+        """
         with self._lock:
-            return PipelineStats(
+            stages = {name: s.copy(whole_run) for name, s in self._stages.items()}
+            latency = {name: s.copy(whole_run) for name, s in self._latency.items()}
+            snapshot = PipelineStats(
                 frames_captured=self._captured,
                 frames_processed=self._processed,
                 frames_dropped=self._dropped,
@@ -271,9 +296,10 @@ class StatsCollector:
                 ),
                 capture_fps_window=_window_rate(self._capture_times),
                 processed_fps_window=_window_rate(self._result_times),
-                stages={name: s.summary() for name, s in self._stages.items()},
-                latency={name: s.summary() for name, s in self._latency.items()},
             )
+        snapshot.stages = {name: s.summary() for name, s in stages.items()}
+        snapshot.latency = {name: s.summary() for name, s in latency.items()}
+        return snapshot
 
     def recent_end_to_end(self) -> list[float]:
         """The capture-to-result latencies in the recent window, oldest first."""

@@ -29,7 +29,7 @@ What is modelled:
       logo, grey bars, clock) at 1024x768 or 1280x720 (BGR).
     * Acquisition artefacts: gain steps, dynamic-range change, downscale/upscale blur, JPEG.
 
-Ground truth: ``visible`` means at least 2 mm of shaft echo is 1.5x soft-tissue level or more;
+Ground truth: ``visible`` means at least 2 mm of shaft echo is 1.5x the local tissue echo or more;
 ``shaft_mask`` marks those shaft pixels (about the echo's axial width); ``tip``/``entry`` are the
 distal/proximal ends of the visible shaft in full-frame pixels; ``angle_deg`` is the unsigned
 shaft angle to the image x axis. A clip's first frames do not depend on ``n_frames`` (<= 600).

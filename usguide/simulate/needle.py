@@ -26,7 +26,10 @@ GAUGE_MM = {
     24: 0.57,
     25: 0.51,
 }
-VISIBLE_LEVEL = 1.5  # shaft echo amplitude (soft tissue ~ 1) above which a shaft pixel is "visible"
+# A shaft stretch is "visible" where its echo, averaged over ~9 beams, is at least this many times the
+# mean tissue echo around it: an absolute level ignores that the same needle stands out in dark fat
+# and vanishes in bright muscle, which mislabelled clearly visible needles as absent.
+VISIBLE_CONTRAST = 1.5
 MIN_VISIBLE_MM = 2.0
 
 
@@ -70,6 +73,8 @@ class NeedleRender:
     mask: np.ndarray | None
     s_min: float
     s_max: float
+    contrast: np.ndarray | None = None  # per hit beam: shaft echo / local tissue echo
+    s_along: np.ndarray | None = None  # per hit beam: position along the shaft, mm
 
 
 def random_look(rng: np.random.Generator, gauge: int, gain: float) -> NeedleLook:
@@ -242,6 +247,7 @@ def render(
     if cols.size == 0:
         return NeedleRender(None, 0.0, 0.0)
     s, row, u = s[cols], row[cols], dirs[cols]
+    tissue = _local_tissue(image, row, cols)
     along = np.abs(u @ d)  # cos of the angle between beam and shaft
     across = np.sqrt(np.clip(1.0 - along**2, 1e-4, 1.0))
     incidence = np.arccos(np.clip(across, 0, 1))  # angle between beam and the shaft's normal
@@ -286,13 +292,14 @@ def render(
     ok = (rr >= 0) & (rr < nr)
     image[rr[ok], cc[ok]] += vals[ok]
     # Visible = bright enough and inside the image.
-    vis = (level >= VISIBLE_LEVEL) & (row >= 0) & (row <= nr - 1)
+    contrast = _smooth(amp) / tissue
+    vis = (contrast >= VISIBLE_CONTRAST) & (row >= 0) & (row <= nr - 1)
     if not vis.any():
-        return NeedleRender(None, 0.0, 0.0)
+        return NeedleRender(None, 0.0, 0.0, contrast, s)
     s_vis = s[vis]
     s_min, s_max = float(s_vis.min()), float(s_vis.max())
     if s_max - s_min < MIN_VISIBLE_MM:
-        return NeedleRender(None, 0.0, 0.0)
+        return NeedleRender(None, 0.0, 0.0, contrast, s)
     mask = None
     if want_mask:
         mask = np.zeros((nr, nb), bool)
@@ -301,4 +308,22 @@ def render(
         bottom = np.clip(np.round(row[vis] + half), 0, nr - 1).astype(int)
         for c, a, b in zip(cols[vis], top, bottom, strict=True):
             mask[a : b + 1, c] = True
-    return NeedleRender(mask, s_min, s_max)
+    return NeedleRender(mask, s_min, s_max, contrast, s)
+
+
+def _smooth(values: np.ndarray, window: int = 9) -> np.ndarray:
+    """Moving average along the shaft (the eye integrates a line over a few mm)."""
+    if values.size < 2:
+        return values.astype(np.float32)
+    kernel = np.ones(min(window, values.size), np.float32)
+    total = np.convolve(values, kernel, mode="same")
+    count = np.convolve(np.ones_like(values), kernel, mode="same")
+    return (total / count).astype(np.float32)
+
+
+def _local_tissue(image: np.ndarray, row: np.ndarray, cols: np.ndarray, band: int = 6) -> np.ndarray:
+    """Mean tissue echo in a band around the shaft, before the needle is drawn (per hit beam)."""
+    nr = image.shape[0]
+    rows = np.clip(np.round(row).astype(int)[None, :] + np.arange(-band, band + 1)[:, None], 0, nr - 1)
+    values = image[rows, np.broadcast_to(cols[None, :], rows.shape)].mean(axis=0)
+    return np.maximum(_smooth(values), 1e-3)

@@ -216,6 +216,8 @@ def tissue_maps(
         rr = np.sqrt(((x - blob.x) / blob.rx) ** 2 + ((z - blob.z) / blob.rz) ** 2)
         inside = rr < 1.0
         echo = np.where(inside, blob.echo, echo)
+        # A lumen holds fluid: no fascia crosses it (a bright line there looks like a needle).
+        specular = np.where(inside, 0.0, specular)
         # Bright walls where the beam hits them nearly perpendicularly (top and bottom).
         face = np.clip(np.abs(z - blob.z) / blob.rz, 0, 1) ** 2
         specular += blob.wall * face * _ridge((rr - 1.0) * blob.rz, line_w * 1.5)
