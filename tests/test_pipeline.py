@@ -297,9 +297,12 @@ def test_overloaded_worker_prefers_the_next_frame_to_an_old_one():
     analyzer, recorder = FakeAnalyzer(delay_s=0.05), FakeRecorder()
     pipeline = Pipeline(source, analyzer, recorder=recorder, warmup_frames=0, fresh_wait=0.5)
     waits: list[float] = []
-    pipeline.subscribe(
-        lambda r: waits.append((r.timings.stages["inference"].start_ns - r.frame.t_capture_ns) / 1e6)
-    )
+
+    def on_result(result: FrameResult) -> None:
+        start = result.timings.stages["inference"].start_ns
+        waits.append((start - result.frame.t_capture_ns) / 1e6)
+
+    pipeline.subscribe(on_result)
     pipeline.start()
     try:
         assert wait_for(lambda: len(waits) >= 16, timeout=20)

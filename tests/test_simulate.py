@@ -258,7 +258,9 @@ def test_visibility_is_contrast_against_local_tissue() -> None:
         e_tip=0.0,
         tilt=0.0,
     )
-    dark = needle_mod.render(np.full((150, 200), 0.5, np.float32), pose, look, geometry, origins, dirs)
+    dark = needle_mod.render(
+        np.full((150, 200), 0.5, np.float32), pose, look, geometry, origins, dirs
+    )
     bright = needle_mod.render(
         np.full((150, 200), 20.0, np.float32), pose, look, geometry, origins, dirs
     )

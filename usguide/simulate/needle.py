@@ -26,9 +26,9 @@ GAUGE_MM = {
     24: 0.57,
     25: 0.51,
 }
-# A shaft stretch is "visible" where its echo, averaged over ~9 beams, is at least this many times the
-# mean tissue echo around it: an absolute level ignores that the same needle stands out in dark fat
-# and vanishes in bright muscle, which mislabelled clearly visible needles as absent.
+# A shaft stretch is "visible" where its echo, averaged over ~9 beams, is at least this many times
+# the mean tissue echo around it: an absolute level ignores that the same needle stands out in dark
+# fat and vanishes in bright muscle, which mislabelled clearly visible needles as absent.
 VISIBLE_CONTRAST = 1.5
 MIN_VISIBLE_MM = 2.0
 
@@ -321,9 +321,12 @@ def _smooth(values: np.ndarray, window: int = 9) -> np.ndarray:
     return (total / count).astype(np.float32)
 
 
-def _local_tissue(image: np.ndarray, row: np.ndarray, cols: np.ndarray, band: int = 6) -> np.ndarray:
+def _local_tissue(
+    image: np.ndarray, row: np.ndarray, cols: np.ndarray, band: int = 6
+) -> np.ndarray:
     """Mean tissue echo in a band around the shaft, before the needle is drawn (per hit beam)."""
     nr = image.shape[0]
-    rows = np.clip(np.round(row).astype(int)[None, :] + np.arange(-band, band + 1)[:, None], 0, nr - 1)
+    offsets = np.arange(-band, band + 1)[:, None]
+    rows = np.clip(np.round(row).astype(int)[None, :] + offsets, 0, nr - 1)
     values = image[rows, np.broadcast_to(cols[None, :], rows.shape)].mean(axis=0)
     return np.maximum(_smooth(values), 1e-3)
