@@ -33,6 +33,13 @@ from usguide.record.format import (
     json_default,
     write_json_atomic,
 )
+from usguide.record.video_out import (
+    FrameShape,
+    as_stored,
+    open_video_writer,
+    video_fps,
+    video_meta,
+)
 from usguide.types import Calibration, Frame, SourceInfo
 
 log = logging.getLogger(__name__)
@@ -102,7 +109,7 @@ class SessionWriter:
         self._accepted = 0
         self._last_t_ns: int | None = None
         self._first_t_ns: int | None = None
-        self._shape: tuple[int, ...] | None = None
+        self._shape: FrameShape | None = None
         self._warned: set[str] = set()
         self._closed = False
         self._started_iso = ""
@@ -286,7 +293,7 @@ class SessionWriter:
                 "roi": roi.as_list() if roi is not None else None,
             },
             "procedure": self.procedure,
-            "video": self._video_meta(),
+            "video": video_meta(self.codec, self.quality, self._shape, self.info),
             "complete": complete,
             "frame_count": self.written if complete else None,
             "dropped": self.dropped,
@@ -296,28 +303,6 @@ class SessionWriter:
             "error": str(self.error) if self.error else None,
         }
         return meta
-
-    def _video_meta(self) -> dict:
-        grey = self._shape is not None and len(self._shape[0]) == 2
-        width = self._shape[0][1] if self._shape else self.info.width
-        height = self._shape[0][0] if self._shape else self.info.height
-        return {
-            "file": self.codec.file_name,
-            "codec": self.codec.name,
-            "fourcc": self.codec.fourcc,
-            "lossless": self.codec.lossless,
-            "quality": None if self.codec.lossless else self.quality,
-            "pixel_format": None if self._shape is None else ("gray" if grey else "bgr"),
-            "stored_as": None
-            if self._shape is None
-            else ("gray" if grey and self.codec.grey_native else "bgr"),
-            "width": width,
-            "height": height,
-            "fps": self._fps(),
-        }
-
-    def _fps(self) -> float:
-        return float(self.info.fps) if self.info.fps and self.info.fps > 0 else 30.0
 
     # ------------------------------------------------------------------------------ writer thread
     def _run(self) -> None:
@@ -345,10 +330,7 @@ class SessionWriter:
     ) -> None:
         if self._video is None:
             self._open_video(image)
-        grey = image.ndim == 2
-        if grey and not self.codec.grey_native:
-            image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-        self._video.write(image)
+        self._video.write(as_stored(image, self.codec))
         self._frames_handle.write(f"{index},{source_index},{t_ns},{float(source_ms)!r}\n")
         self._frames_handle.flush()
         if result is not None:
@@ -367,26 +349,9 @@ class SessionWriter:
             self._check_disk()
 
     def _open_video(self, image: np.ndarray) -> None:
-        height, width = image.shape[:2]
-        grey = image.ndim == 2
-        fourcc = cv2.VideoWriter_fourcc(*self.codec.fourcc)
-        target = str(self.path / self.codec.file_name)
-        if self.codec.name == "mjpg":
-            video = cv2.VideoWriter(
-                target, cv2.CAP_OPENCV_MJPEG, fourcc, self._fps(), (width, height)
-            )
-            if video.isOpened():
-                video.set(cv2.VIDEOWRITER_PROP_QUALITY, self.quality)
-        else:
-            video = cv2.VideoWriter(
-                target, cv2.CAP_FFMPEG, fourcc, self._fps(), (width, height), not grey
-            )
-        if not video.isOpened():
-            raise UsguideError(
-                f"OpenCV cannot open a {self.codec.fourcc} video writer for {target}; "
-                "install opencv-python-headless with FFmpeg support"
-            )
-        self._video = video
+        self._video = open_video_writer(
+            self.path, self.codec, image, video_fps(self.info), self.quality
+        )
         write_json_atomic(self.path / META_FILE, self._meta(complete=False))
 
     def _sync(self) -> None:
