@@ -271,6 +271,50 @@ def test_set_source_switches_cleanly():
     assert second.closed
 
 
+class ResettableAnalyzer(FakeAnalyzer):
+    """Records resets, their thread, and whether one came while a frame was being analysed."""
+
+    def __init__(self) -> None:
+        super().__init__(block_first=True)
+        self.resets: list[str] = []
+        self.busy = False
+        self.reset_while_busy = False
+
+    def process(self, frame: Frame) -> FrameResult:
+        self.busy = True
+        try:
+            return super().process(frame)
+        finally:
+            self.busy = False
+
+    def reset(self) -> None:
+        self.reset_while_busy |= self.busy
+        self.resets.append(threading.current_thread().name)
+
+
+def test_analyzer_is_reset_by_the_worker_between_sources():
+    """Switching source while a frame is being analysed must not reset the analyzer under it."""
+    first, second = FakeSource(), FakeSource()
+    second.next_index = 100
+    analyzer = ResettableAnalyzer()
+    pipeline = Pipeline(first, analyzer, warmup_frames=0)
+    results: list[FrameResult] = []
+    pipeline.subscribe(results.append)
+    pipeline.start()
+    try:
+        first.feed(1)
+        assert analyzer.started_first.wait(10)  # frame 0 is now in the analyzer
+        pipeline.set_source(second)
+        assert analyzer.resets == []  # not from this (the caller's) thread
+        analyzer.release.set()
+        second.feed(2)
+        assert wait_for(lambda: any(r.frame.index >= 100 for r in results))
+    finally:
+        assert pipeline.stop()
+    assert analyzer.resets == ["usguide-worker"] and not analyzer.reset_while_busy
+    assert all(r.frame.index >= 100 for r in results)  # frame 0 of the old source is not shown
+
+
 def test_state_signal_lost_and_stalled():
     source = FakeSource()
     policy = BudgetPolicy(stall_ms=100)

@@ -332,6 +332,8 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         self.controls.show_source(self.runtime.spec, info.kind if info is not None else None)
         self.controls.show_calibration(self.runtime.depth_mm, self.runtime.mm_per_px)
+        if self.runtime.recording_path is None and self.controls.record_button.isChecked():
+            self.controls.record_button.setChecked(False)  # opening a source ended the recording
 
     def _replay(self, action: str, value: object) -> None:
         if self.runtime.replay is None:

@@ -195,10 +195,12 @@ class Runtime:
     @property
     def calibration(self) -> Calibration:
         """The calibration of the newest frame (user's choices over the source's)."""
-        if self.pipeline is not None and self.pipeline.last_result is not None:
-            return self.pipeline.last_result.frame.calibration
         if self._calibrated is None:
             return Calibration()
+        last = self.pipeline.last_result if self.pipeline is not None else None
+        if last is not None:
+            # re-applied: a region or scale chosen since that frame already counts
+            return self._calibrated.calibrate(last.frame.calibration, last.frame.height)
         return self._calibrated.calibrate(Calibration(), self.info.height if self.info else 1)
 
     def mark_displayed(self, result: FrameResult) -> None:
@@ -289,7 +291,11 @@ class Runtime:
         if self._writer is not None or self.pipeline is None or self.info is None:
             return self.recording_path
         base = self.options.record_dir or self.options.output_dir
-        path = base / datetime.datetime.now().strftime("session-%Y%m%d-%H%M%S")
+        first = path = base / datetime.datetime.now().strftime("session-%Y%m%d-%H%M%S")
+        number = 1
+        while path.exists():  # another recording started within the same second
+            number += 1
+            path = first.with_name(f"{first.name}_{number}")
         writer = SessionWriter(path, self.info, self.calibration).start()
         self._writer, self.recording_path = writer, path
         self.pipeline.set_recorder(writer)

@@ -162,9 +162,9 @@ class Pipeline:
         self._ended.clear()
         self._stats.reset()
         self._budget.reset()
-        reset = getattr(self._analyzer, "reset", None)
-        if callable(reset):
-            reset()
+        # The analyzer (tracker, detector memory) is reset by the worker before it processes the
+        # first frame of the new source: resetting it here could pull state from under a frame
+        # that the worker is analysing right now.
         self._start_capture()
 
     def set_analyzer(self, analyzer: Any | None) -> None:
@@ -310,12 +310,16 @@ class Pipeline:
             self._emit(self._subscribers, live_result(frame, self._last_result))
 
     def _worker_loop(self) -> None:
+        analyzed_generation = self._generation
         while not self._stop.is_set():
             item = self._frames.get(timeout=_POLL_S)
             if item is None:
                 self._tick()
                 continue
             generation, frame = self._freshest(item)
+            if generation != analyzed_generation:  # the first frame of a new source
+                analyzed_generation = generation
+                self._reset_analyzer()
             result = self._process(frame)
             if generation == self._generation:  # a frame of a replaced source is not shown
                 self._deliver(frame, result)
@@ -323,6 +327,14 @@ class Pipeline:
                 if self._frames.empty:
                     self._idle.set()
         self._idle.set()
+
+    def _reset_analyzer(self) -> None:
+        reset = getattr(self._analyzer, "reset", None)
+        if callable(reset):
+            try:
+                reset()
+            except Exception as exc:  # a failing reset must not stop guidance
+                self._note_error(f"analyzer reset failed: {exc}")
 
     def _freshest(self, item: tuple[int, Frame]) -> tuple[int, Frame]:
         """The frame to process: ``item``, or the next one when it is due soon and ``item`` has
