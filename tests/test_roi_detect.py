@@ -154,3 +154,72 @@ def test_simulator_screen_captures(seed):
     shots = list(simulate_clip(config))
     truth = shots[0].truth.roi
     assert_close(detect_roi([shot.image for shot in shots]), truth)
+
+
+def ruler_frame(rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+    """A full-frame app export: speckle, then a faded strip with a dotted depth ruler and a label.
+
+    Returns the frame, the image's right edge and the ruler dots' inner edge. The faded strip is
+    not flat background, so the ruler joins the image in every mask but the dots' layout.
+    """
+    height, width, image_right, ruler_x = 480, 640, 560, 600
+    speckle = cv2.GaussianBlur(rng.rayleigh(1.0, (height, width)).astype(np.float32), (0, 0), 0.8)
+    tissue = speckle * 70
+    tissue[:, image_right:] *= 0.25  # beyond the image: faded, dim, still noisy
+    cv2.ellipse(tissue, (280, 240), (60, 40), 0, 0, 360, 0, -1)  # an anechoic vessel
+    frame = cv2.cvtColor(np.clip(tissue, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    for k, y in enumerate(range(6, height, 24)):
+        cv2.circle(frame, (ruler_x, y), 4 if k % 5 == 0 else 2, (240, 240, 240), -1)
+    cv2.putText(frame, "3 cm", (586, 470), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (240,) * 3, 1)
+    return frame, image_right, ruler_x - 4
+
+
+@pytest.mark.parametrize("side", ["right", "left", "bottom"])
+def test_dotted_ruler_over_the_edge_is_cut_off(side):
+    frame, image_right, ruler_inner = ruler_frame(np.random.default_rng(6))
+    height, width = frame.shape[:2]
+    if side == "left":
+        frame = np.ascontiguousarray(frame[:, ::-1])
+    elif side == "bottom":
+        frame = np.ascontiguousarray(frame.transpose(1, 0, 2))
+    found = detect_roi(frame)
+    # Back to the "right" layout: [start, end) across the ruler, [start, end) along it.
+    if side == "right":
+        across, along = (found.x, found.x + found.w), (found.y, found.y + found.h)
+    elif side == "left":
+        across, along = (width - found.x - found.w, width - found.x), (found.y, found.y + found.h)
+    else:
+        across, along = (found.y, found.y + found.h), (found.x, found.x + found.w)
+    assert across[0] <= TOLERANCE and along[0] <= TOLERANCE, found
+    assert along[1] >= height - TOLERANCE, found
+    # The ruler and its label are out; the image up to its edge is in.
+    assert image_right - TOLERANCE <= across[1] <= ruler_inner, found
+
+
+def test_speckle_without_a_ruler_keeps_its_edges():
+    rng = np.random.default_rng(7)
+    speckle = cv2.GaussianBlur(rng.rayleigh(1.0, (480, 640)).astype(np.float32), (0, 0), 0.8)
+    frame = np.clip(speckle * 70, 0, 255).astype(np.uint8)
+    cv2.ellipse(frame, (280, 240), (60, 40), 0, 0, 360, 0, -1)
+    assert_close(detect_roi(frame), Roi(0, 0, 640, 480))
+
+
+def test_real_clip_excludes_the_depth_ruler(real_clip):  # noqa: ANN001
+    """The Clarius clip: image to x ~1020, a dotted ruler at x 1021..1035 over faded image."""
+    capture = cv2.VideoCapture(str(real_clip))
+    frames = []
+    try:
+        for index in range(400):
+            ok, frame = capture.read()
+            if not ok:
+                break
+            if index % 40 == 0:
+                frames.append(frame)
+    finally:
+        capture.release()
+    assert len(frames) == 10, "could not decode the real clip"
+    found = detect_roi(frames)
+    assert found.x <= TOLERANCE and found.y <= TOLERANCE, found
+    assert found.y + found.h >= 860 - TOLERANCE, found
+    # Users crop with --roi 0,0,1030,860; the ruler's largest dots begin at x 1021.
+    assert 1000 <= found.x + found.w <= 1024, found

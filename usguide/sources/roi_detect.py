@@ -4,6 +4,8 @@ Speckle is textured everywhere and (over a few frames) changes; user-interface e
 thin (text, dots, lines) or static. The detector marks textured/changing pixels, removes thin
 structures with a morphological opening, keeps the largest blob and returns its bounding box.
 Screen captures are tried first as the largest textured blob that differs from the flat background.
+Last, a depth ruler inside the region's edge (a column or row of evenly spaced bright dots drawn
+over the image, with its labels beyond) is cut off: it is user interface, not image.
 """
 
 from __future__ import annotations
@@ -23,6 +25,14 @@ _FLAT_SHARE = 0.95  # share of the background's +-1 grey levels at its mode: a n
 _PASTED_AREA_MIN = 0.05  # the image covers at least this share of the screen
 _PASTED_TEXTURE_MIN = 2.0  # 7x7 local std (grey levels) of speckle, even smooth, coarse speckle
 _PASTED_TEXTURED_SHARE = 0.3  # share of an image blob's pixels that are textured
+_RULER_TOPHAT = 60.0  # grey levels a ruler dot stands above its surroundings (dots are near white)
+_RULER_DOT_MAX = 0.02  # largest dot radius, as a share of the frame's smaller side
+_RULER_BAND = 0.1  # share of the region's width (height) searched for a ruler at each edge
+_RULER_DOTS_MIN = 5  # fewer aligned dots could be chance (bright speckle grains, text)
+_RULER_ALIGN = 2.0  # pixels a ruler's dot centres may stray from a common column (row)
+_RULER_PERIOD_TOL = 0.15  # share of the spacing a gap may miss a whole number of spacings by
+_RULER_FILLED = 0.75  # share of the grid's slots from the first mark to the last that hold a mark
+_RULER_SPAN_MIN = 0.4  # share of the region's height (width) a ruler spans
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
@@ -59,7 +69,8 @@ def detect_roi(frames: np.ndarray | Sequence[np.ndarray]) -> Roi:
         frames: one image (HxW or HxWx3) or a sequence of images of the same size.
 
     Returns:
-        The bounding box of the ultrasound image (for a fan: the fan's bounding box).
+        The bounding box of the ultrasound image (for a fan: the fan's bounding box), without a
+        depth ruler drawn over its edge.
 
     Raises:
         UsguideError: when no textured region is found.
@@ -70,19 +81,22 @@ def detect_roi(frames: np.ndarray | Sequence[np.ndarray]) -> Roi:
     height, width = images[0].shape[:2]
     # Screen captures: the pasted image is the largest textured blob that differs from the flat
     # screen background (its black parts too: shadows, a fan's corners), which texture alone misses.
-    pasted = _pasted_region(images, width, height)
-    if pasted is not None:
-        return pasted
-    # Fine speckle first; coarse (smoothed, large-grain) speckle needs a wider median.
-    fine = _detect(images, width, height, 5)
-    coarse = _detect(images, width, height, 9)
-    # The fine result is more exact at the edges; the coarse one wins only when the fine pass saw
-    # a mere part of the image (e.g. only a moving needle).
-    if fine is not None and (coarse is None or fine.w * fine.h * 2 > coarse.w * coarse.h):
-        return fine
-    if coarse is not None:
-        return coarse
-    raise UsguideError("no ultrasound image region found — give the region with --roi X,Y,W,H")
+    found = _pasted_region(images, width, height)
+    if found is None:
+        # Fine speckle first; coarse (smoothed, large-grain) speckle needs a wider median.
+        fine = _detect(images, width, height, 5)
+        coarse = _detect(images, width, height, 9)
+        # The fine result is more exact at the edges; the coarse one wins only when the fine pass
+        # saw a mere part of the image (e.g. only a moving needle).
+        if fine is not None and (coarse is None or fine.w * fine.h * 2 > coarse.w * coarse.h):
+            found = fine
+        elif coarse is not None:
+            found = coarse
+    if found is None:
+        raise UsguideError("no ultrasound image region found — give the region with --roi X,Y,W,H")
+    # A ruler drawn over the image's edge joins the image in every mask above (e.g. a full-screen
+    # app export whose ruler sits on faded image): only its dots' layout gives it away.
+    return _cut_ruler(images, found)
 
 
 def _pasted_region(images: list[np.ndarray], width: int, height: int) -> Roi | None:
@@ -164,6 +178,89 @@ def _main_region(mask: np.ndarray, width: int, height: int, bleed: int) -> Roi |
     grown = cv2.dilate(grown, _disc(3)) & mask
     x, y, w, h = cv2.boundingRect(grown)
     return Roi(int(x), int(y), int(w), int(h))
+
+
+def _cut_ruler(images: list[np.ndarray], roi: Roi) -> Roi:
+    """Cuts a depth ruler (and everything beyond it) off the region's edges.
+
+    Args:
+        images: the frames the region was found in.
+        roi: the region found.
+
+    Returns:
+        The region without a ruler at its edges; ``roi`` itself when there is none.
+    """
+    height, width = images[0].shape[:2]
+    # The mean over frames keeps the static ruler sharp and blurs moving speckle grains away.
+    mean = np.mean([_grey(image) for image in images[:8]], axis=0)
+    crop = mean[roi.y : roi.y + roi.h, roi.x : roi.x + roi.w]
+    radius = max(3, round(_RULER_DOT_MAX * min(width, height)))
+    # Top-hat: what an opening wider than any dot removes: small bright marks on any background.
+    tophat = crop - cv2.morphologyEx(crop, cv2.MORPH_OPEN, _disc(radius))
+    marks = (tophat > _RULER_TOPHAT).astype(np.uint8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(marks, connectivity=8)
+    boxes = stats[1:, :4].astype(np.float64)
+    area = stats[1:, cv2.CC_STAT_AREA]
+    w, h = boxes[:, 2], boxes[:, 3]
+    # Dots are small, round and filled; text strokes, lines and speckle streaks are not.
+    dots = boxes[
+        (np.minimum(w, h) >= 2)
+        & (np.maximum(w, h) <= 2 * radius + 1)
+        & (np.maximum(w, h) <= 2 * np.minimum(w, h))
+        & (area >= 0.5 * w * h)
+    ]
+    # Columns keep [left, right) of the region's width, rows [top, bottom) of its height.
+    left, right = _ruler_cut(dots, roi.w, roi.h)
+    top, bottom = _ruler_cut(dots[:, [1, 0, 3, 2]], roi.h, roi.w)
+    if right - left < roi.w // 2 or bottom - top < roi.h // 2:
+        return roi  # too much would go: more likely a misreading than a ruler
+    return Roi(roi.x + left, roi.y + top, right - left, bottom - top)
+
+
+def _ruler_cut(dots: np.ndarray, size: int, length: int) -> tuple[int, int]:
+    """The span ``[start, end)`` across the region left after cutting rulers at both ends.
+
+    Args:
+        dots: dot boxes (across start, along start, across extent, along extent) in the region.
+        size: the region's size across the ruler (its width for a vertical ruler).
+        length: the region's size along the ruler.
+
+    Returns:
+        The kept span; ``(0, size)`` when there is no ruler.
+    """
+    start, end = 0, size
+    centre = dots[:, 0] + dots[:, 2] / 2
+    band = _RULER_BAND * size
+    for k in np.flatnonzero((centre < band) | (centre > size - band)):
+        group = dots[np.abs(centre - centre[k]) <= _RULER_ALIGN]
+        if not _evenly_spaced(group[:, 1] + group[:, 3] / 2, length):
+            continue
+        # A dot merged with a neighbouring mark grows mostly one way: a round dot's half-width is
+        # its box's smaller half-side, taken from its own centre.
+        middle = group[:, 0] + group[:, 2] / 2
+        half = np.minimum(group[:, 2], group[:, 3]) / 2
+        if centre[k] > size - band:
+            end = min(end, int(np.floor((middle - half).min())))
+        else:
+            start = max(start, int(np.ceil((middle + half).max())))
+    return start, end
+
+
+def _evenly_spaced(along: np.ndarray, length: int) -> bool:
+    # A ruler's marks lie at whole multiples of one spacing (a mark may be missing, e.g. hidden by
+    # a label); speckle grains that happen to share a column do not.
+    if len(along) < _RULER_DOTS_MIN:
+        return False
+    along = np.sort(along)
+    gaps = np.diff(along)
+    spacing = float(np.median(gaps))
+    if spacing < 4 or along[-1] - along[0] + spacing < _RULER_SPAN_MIN * length:
+        return False
+    steps = gaps / spacing
+    on_grid = np.all((np.abs(steps - np.round(steps)) <= _RULER_PERIOD_TOL) & (steps > 0.5))
+    # Few missing marks: random grains can land on a grid by chance only when most slots are empty.
+    slots = float(np.round(steps).sum()) + 1
+    return bool(on_grid and len(along) >= _RULER_FILLED * slots)
 
 
 def _disc(radius: int) -> np.ndarray:
