@@ -136,3 +136,35 @@ def test_paced_source_renumbers_and_restamps():
     assert all(stamp - stamps[0] >= k * 2_000_000 for k, stamp in enumerate(stamps))
     with pytest.raises(UsguideError):
         PacedSource(Repeating(), fps=0)
+
+
+def test_progress_to_a_file_is_a_line_every_interval(capsys):
+    """Redirected stderr gets a line every 10 s and the last one, not 20 redraws a second."""
+    from usguide.commands.bench import _ProgressBar
+
+    bar = _ProgressBar("run", width=10)
+    for elapsed in (0.0, 0.05, 5.0, 9.9, 10.1, 15.0):
+        bar(int(elapsed), 20, elapsed)
+    bar(20, 20, 20.0)
+    bar.finish()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        "run [..........] 0/20   0.0 s",
+        "run [#####.....] 10/20  10.1 s",
+        "run [##########] 20/20  20.0 s",
+    ]
+
+
+def test_frame_timeline_is_bounded_and_spans_the_run():
+    """Past its cap the timeline thins itself evenly: memory stays flat during a soak."""
+    from usguide.pipeline.bench import FrameTimeline
+
+    timeline = FrameTimeline(cap=8)
+    for frame in range(100):
+        timeline.add(frame * 1_000_000, float(frame), 1.0)
+    data = timeline.to_json()
+    assert len(timeline) < 8 and timeline.stride == 16
+    assert data["every_nth_frame"] == 16
+    # Frames 0, 16, 32, ..., 96: even spacing from the start to the end of the run.
+    assert data["capture_to_result_ms"] == [0.0, 16.0, 32.0, 48.0, 64.0, 80.0, 96.0]
+    assert data["t_ms"] == [0.0, 16.0, 32.0, 48.0, 64.0, 80.0, 96.0]

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from usguide.cli import main
-from usguide.detect.evaluation import ClipTruth, FrameTruth, combine, load_truth, score_clip
+from usguide.detect.evaluation import (
+    ClipTruth,
+    FrameTruth,
+    combine,
+    format_strata,
+    load_truth,
+    score_clip,
+)
 from usguide.errors import UsguideError
 from usguide.types import Needle, Point
 
@@ -77,6 +84,42 @@ def test_combine_pools_clips():
     total = combine([one, one])
     assert total.frames == 12 and total.true_positives == 2 and len(total.tip_errors_px) == 4
     assert total.recall == pytest.approx(1 / 3)
+
+
+def test_recall_by_contrast_and_visible_length():
+    """Each visible frame counts in its contrast and visible-length stratum (0.1 mm per px)."""
+    faint_short = FrameTruth(True, True, Point(40, 0), Point(0, 0), 0.0, contrast=1.7)  # 4 mm
+    bright_long = FrameTruth(True, True, Point(200, 0), Point(0, 0), 0.0, contrast=4.0)  # 20 mm
+    middle = FrameTruth(True, True, Point(80, 0), Point(0, 0), 0.0, contrast=2.5)  # 8 mm
+    truth = ClipTruth(name="strata", mm_per_px=0.1, frames=[faint_short, bright_long, middle] * 2)
+    predictions = [None, needle((201, 0)), needle((80, 1))] + [needle((40, 0)), None, None]
+    score = score_clip(predictions, truth)
+    assert score.strata == {
+        "contrast <2x": [2, 1],
+        "visible <5 mm": [2, 1],
+        "contrast >=3x": [2, 1],
+        "visible >=10 mm": [2, 1],
+        "contrast 2-3x": [2, 1],
+        "visible 5-10 mm": [2, 1],
+    }
+    by = combine([score, score]).summary()["recall_by"]
+    assert list(by) == [
+        "contrast <2x",
+        "contrast 2-3x",
+        "contrast >=3x",
+        "visible <5 mm",
+        "visible 5-10 mm",
+        "visible >=10 mm",
+    ]
+    assert by["contrast <2x"] == {"visible_frames": 4, "recall": 0.5}
+    assert "50% of 4" in format_strata([combine([score, score])])
+
+
+def test_no_strata_without_contrast_or_scale():
+    truth = ClipTruth(name="plain", mm_per_px=None, frames=TRUTH.frames)
+    score = score_clip(PREDICTIONS, truth)
+    assert score.strata == {} and score.summary()["recall_by"] == {}
+    assert format_strata([score]) == ""
 
 
 def test_bad_truth_file(tmp_path):

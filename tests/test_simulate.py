@@ -59,7 +59,7 @@ def test_no_needle_clips_have_no_label() -> None:
         truth = frame.truth
         assert not truth.visible and not truth.needle_present
         assert truth.tip is None and truth.entry is None and truth.angle_deg is None
-        assert truth.shaft_mask is None
+        assert truth.shaft_mask is None and truth.contrast is None
 
 
 def _visible_frames(config: SimConfig) -> list:
@@ -266,3 +266,16 @@ def test_visibility_is_contrast_against_local_tissue() -> None:
     )
     assert dark.mask is not None and dark.s_max - dark.s_min > 10.0
     assert bright.mask is None
+    # The label's contrast is the visible shaft's echo over its tissue: at or above the threshold,
+    # and unknown where nothing is visible.
+    assert dark.visible_contrast() >= needle_mod.VISIBLE_CONTRAST
+    assert bright.visible_contrast() is None
+
+
+def test_truth_json_carries_the_needle_contrast() -> None:
+    frames = _visible_frames(_needle_config(3, "linear"))
+    entry = frames[-1].truth.to_json(0)
+    # A bright needle (gain 12) is several times brighter than its tissue.
+    assert entry["contrast"] is not None and entry["contrast"] >= 3.0
+    empty = next(simulate_clip(SimConfig(seed=5, variant="no_needle", n_frames=1, **SMALL)))
+    assert empty.truth.to_json(0)["contrast"] is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -108,21 +109,29 @@ def run(args: argparse.Namespace) -> int:
 
 
 class _ProgressBar:
-    """One self-overwriting line on stderr: label, bar, count, elapsed."""
+    """Progress on stderr: one self-overwriting line on a terminal; a line every ``log_every_s``
+    when stderr is a file or pipe (a one-hour soak must not write megabytes of redraws)."""
 
-    def __init__(self, label: str, width: int = 30) -> None:
+    def __init__(self, label: str, width: int = 30, log_every_s: float = 10.0) -> None:
         self.label, self.width = label, width
+        self._tty = sys.stderr.isatty()
+        self._every = 0.0 if self._tty else log_every_s
+        self._last = -math.inf
         self._shown = False
 
     def __call__(self, done: int, total: int, elapsed: float) -> None:
+        if elapsed - self._last < self._every and done < total:
+            return
+        self._last = elapsed
         fraction = min(1.0, done / total) if total else 1.0
         filled = int(fraction * self.width)
         bar = "#" * filled + "." * (self.width - filled)
-        sys.stderr.write(f"\r{self.label} [{bar}] {done}/{total} {elapsed:5.1f} s")
+        text = f"{self.label} [{bar}] {done}/{total} {elapsed:5.1f} s"
+        sys.stderr.write(f"\r{text}" if self._tty else f"{text}\n")
         sys.stderr.flush()
         self._shown = True
 
     def finish(self) -> None:
-        if self._shown:
+        if self._shown and self._tty:
             sys.stderr.write("\n")
             sys.stderr.flush()

@@ -20,6 +20,7 @@ from usguide.detect.evaluation import (
     ClipScore,
     ClipTruth,
     combine,
+    format_strata,
     format_table,
     load_truth,
     score_clip,
@@ -42,7 +43,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "with tracking. A detection on a frame with a visible needle is a true positive when its "
         f"tip is within --tolerance-mm (default {DEFAULT_TOLERANCE_MM} mm; --tolerance-px, default "
         f"{DEFAULT_TOLERANCE_PX:.0f} px, for clips without a scale); a detection on a frame "
-        "without a visible needle is a false positive.",
+        "without a visible needle is a false positive. Recall is also given by needle contrast and "
+        "visible length, where the labels carry them.",
     )
     parser.add_argument("cases", metavar="CASES_DIR", type=Path, help="folder of labelled clips")
     add_detector_arguments(parser, choices=("onnx", "classical", "both"), default=None)
@@ -93,6 +95,10 @@ def run(args: argparse.Namespace) -> int:
     # Side by side: each clip's detectors together, then the overall rows.
     rows.sort(key=lambda score: (score.name, names.index(score.detector)))
     print(format_table([*rows, *overall]))
+    strata = format_strata(overall)
+    if strata:
+        print()
+        print(strata)
     if args.json:
         report = {
             "tolerance_mm": args.tolerance_mm,

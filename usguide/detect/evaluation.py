@@ -39,6 +39,7 @@ class FrameTruth:
     tip: Point | None
     entry: Point | None
     angle_deg: float | None
+    contrast: float | None = None  # shaft / tissue echo ratio over the visible shaft (simulator)
 
 
 @dataclass
@@ -74,6 +75,7 @@ def load_truth(path: str | Path) -> ClipTruth:
                 tip=_point(item.get("tip")),
                 entry=_point(item.get("entry")),
                 angle_deg=None if item.get("angle_deg") is None else float(item["angle_deg"]),
+                contrast=None if item.get("contrast") is None else float(item["contrast"]),
             )
             for item in sorted(data["frames"], key=lambda item: int(item["frame"]))
         ]
@@ -91,6 +93,23 @@ def load_truth(path: str | Path) -> ClipTruth:
         raise UsguideError(
             f"bad truth file {path}: {exc} — regenerate it with usguide simulate"
         ) from None
+
+
+# Recall is also reported per stratum of visible needles, to show what limits it.
+CONTRAST_BINS = ((2.0, "contrast <2x"), (3.0, "contrast 2-3x"), (math.inf, "contrast >=3x"))
+LENGTH_BINS_MM = ((5.0, "visible <5 mm"), (10.0, "visible 5-10 mm"), (math.inf, "visible >=10 mm"))
+STRATA = tuple(name for _, name in CONTRAST_BINS + LENGTH_BINS_MM)
+
+
+def strata_of(label: FrameTruth, mm_per_px: float | None) -> list[str]:
+    """The strata a visible frame belongs to (one per known property: contrast, visible length)."""
+    names = []
+    if label.contrast is not None:
+        names.append(next(name for top, name in CONTRAST_BINS if label.contrast < top))
+    if mm_per_px and label.tip is not None and label.entry is not None:
+        length_mm = math.dist(label.tip, label.entry) * mm_per_px
+        names.append(next(name for top, name in LENGTH_BINS_MM if length_mm < top))
+    return names
 
 
 @dataclass
@@ -111,6 +130,7 @@ class ClipScore:
     tip_errors_mm: list[float] = field(default_factory=list)
     angle_errors_deg: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    strata: dict[str, list[int]] = field(default_factory=dict)  # name -> [visible, found]
 
     @property
     def recall(self) -> float | None:
@@ -150,6 +170,14 @@ class ClipScore:
             "angle_error_deg": _stats(self.angle_errors_deg),
             "swaps": self.swaps,
             "fps": _round(self.fps, 1),
+            "recall_by": {
+                name: {
+                    "visible_frames": self.strata[name][0],
+                    "recall": _round(self.strata[name][1] / self.strata[name][0]),
+                }
+                for name in STRATA
+                if self.strata.get(name, [0, 0])[0]
+            },
         }
 
 
@@ -197,6 +225,9 @@ def score_clip(
             score.needle_free_detections += needle is not None
         visible = label.visible and label.tip is not None
         score.visible_frames += visible
+        strata = strata_of(label, scale) if visible else []
+        for name in strata:
+            score.strata.setdefault(name, [0, 0])[0] += 1
         if needle is None:
             continue
         score.detections += 1
@@ -213,6 +244,8 @@ def score_clip(
             score.swaps += 1
         if error <= tolerance:
             score.true_positives += 1
+            for name in strata:
+                score.strata[name][1] += 1
         else:
             score.false_positives += 1
     return score
@@ -237,7 +270,27 @@ def combine(scores: Sequence[ClipScore], name: str = "overall") -> ClipScore:
         total.tip_errors_px.extend(score.tip_errors_px)
         total.tip_errors_mm.extend(score.tip_errors_mm)
         total.angle_errors_deg.extend(score.angle_errors_deg)
+        for name, (visible, found) in score.strata.items():
+            counts = total.strata.setdefault(name, [0, 0])
+            counts[0] += visible
+            counts[1] += found
     return total
+
+
+def format_strata(rows: Sequence[ClipScore]) -> str:
+    """Recall per stratum of visible needles (contrast, visible length), one line per detector."""
+    names = [name for name in STRATA if any(name in row.strata for row in rows)]
+    if not names:
+        return ""
+    header = f"{'recall by':<27} " + " ".join(f"{name:>15}" for name in names)
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        cells = []
+        for name in names:
+            visible, found = row.strata.get(name, [0, 0])
+            cells.append(f"{_pct(found / visible if visible else None)} of {visible}".rjust(15))
+        lines.append(f"{(row.name + ' ' + row.detector)[:27]:<27} " + " ".join(cells))
+    return "\n".join(lines)
 
 
 def format_table(rows: Sequence[ClipScore]) -> str:

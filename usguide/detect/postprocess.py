@@ -190,10 +190,12 @@ def _ransac_line(
         return None
     first, delta, norm = first[ok], delta[ok], norm[ok]
     normals = np.stack([-delta[:, 1], delta[:, 0]], axis=1) / norm[:, None]
-    # (hypotheses, points) distances; bounded by iterations * max_points.
-    offsets = points[None, :, :] - points[first][:, None, :]
-    dist = np.abs(offsets[:, :, 0] * normals[:, None, 0] + offsets[:, :, 1] * normals[:, None, 1])
-    scores = ((dist <= inlier_px) * weights[None, :]).sum(axis=1)
+    # Distance of every point to every hypothesis line, |n.p - n.p0|, as one (hypotheses, points)
+    # matrix product: a few large array operations instead of many small ones on the frame path.
+    dist = normals @ points.T
+    dist -= np.einsum("ij,ij->i", normals, points[first])[:, None]
+    np.abs(dist, out=dist)
+    scores = (dist <= inlier_px) @ weights
     best = int(np.argmax(scores))
     return points[first[best]], delta[best] / norm[best]
 
@@ -229,9 +231,11 @@ def _largest_piece(along: np.ndarray, weights: np.ndarray, max_gap: float) -> np
 
 def _sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray, sx: float, sy: float) -> np.ndarray:
     """Nearest map values at region coordinates."""
-    cols = np.clip(np.round((xs + 0.5) / sx - 0.5).astype(int), 0, image.shape[1] - 1)
-    rows = np.clip(np.round((ys + 0.5) / sy - 0.5).astype(int), 0, image.shape[0] - 1)
-    return image[rows, cols]
+    # Clipping before rounding equals rounding before clipping (the bounds are integers), and
+    # saves a pass over integer arrays.
+    cols = np.rint(np.minimum(np.maximum((xs + 0.5) / sx - 0.5, 0), image.shape[1] - 1))
+    rows = np.rint(np.minimum(np.maximum((ys + 0.5) / sy - 0.5, 0), image.shape[0] - 1))
+    return image[rows.astype(np.intp), cols.astype(np.intp)]
 
 
 def _segment_evidence(
@@ -326,11 +330,10 @@ def _tip_peak_near(
     # Weighted centroid in a 3x3 window for sub-pixel accuracy.
     r0, r1 = max(0, row - 1), min(tip_map.shape[0], row + 2)
     c0, c1 = max(0, col - 1), min(tip_map.shape[1], col + 2)
-    window = tip_map[r0:r1, c0:c1]
-    grid_r, grid_c = np.mgrid[r0:r1, c0:c1]
+    window = tip_map[r0:r1, c0:c1].astype(np.float64)
     total = float(window.sum())
-    u = float((grid_c * window).sum() / total)
-    v = float((grid_r * window).sum() / total)
+    u = float(window.sum(axis=0) @ np.arange(c0, c1)) / total
+    v = float(window.sum(axis=1) @ np.arange(r0, r1)) / total
     return np.array([(u + 0.5) * sx - 0.5, (v + 0.5) * sy - 0.5])
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from usguide.pipeline.stats import END_TO_END, INFERENCE, OVERHEAD
 from usguide.sources.base import FrameSource, WrappedSource
 from usguide.types import Frame, FrameResult
 
-PER_FRAME_CAP = 200_000  # per-frame samples kept for the JSON and the plot
+PER_FRAME_CAP = 20_000  # per-frame samples kept for the JSON and the plot (thinned beyond)
 _POLL_S = 0.05
 _NO_PROGRESS_S = 15.0  # give up when no frame arrives for this long
 
@@ -146,6 +147,45 @@ class PacedSource(WrappedSource):
             time.sleep(min(remaining / 1e9, 0.05))
 
 
+class FrameTimeline:
+    """Per-frame samples (result time, capture-to-result, inference) for the JSON and the plot.
+
+    Bounded: when ``cap`` samples are held, every other one is dropped and only every
+    ``stride``-th frame is kept from then on, so the timeline spans the whole run at an even
+    spacing and a soak's memory stays flat.
+    """
+
+    def __init__(self, cap: int = PER_FRAME_CAP) -> None:
+        self.cap = max(2, int(cap))
+        self.stride = 1
+        self._seen = 0
+        self._columns = (array("d"), array("d"), array("d"))
+
+    def __len__(self) -> int:
+        return len(self._columns[0])
+
+    def add(self, t_result_ns: int, latency_ms: float, inference_ms: float) -> None:
+        if self._seen % self.stride == 0:
+            values = (t_result_ns, latency_ms, inference_ms)
+            for column, value in zip(self._columns, values, strict=True):
+                column.append(value)
+            if len(self) >= self.cap:
+                for column in self._columns:
+                    del column[1::2]
+                self.stride *= 2
+        self._seen += 1
+
+    def to_json(self) -> dict:
+        times, latency, inference = self._columns
+        origin = times[0] if times else 0.0
+        return {
+            "every_nth_frame": self.stride,
+            "t_ms": [round((t - origin) / 1e6, 3) for t in times],
+            "capture_to_result_ms": [round(v, 4) for v in latency],
+            "inference_ms": [round(v, 4) for v in inference],
+        }
+
+
 def open_bench_source(spec: str | None) -> FrameSource:
     """The (unopened, looping) source for ``INPUT``; the demo recording when None."""
     from usguide.sources.factory import make_source
@@ -197,18 +237,19 @@ def run_bench(
     pipeline = Pipeline(paced, analyzer, budget_ms=config.budget_ms, warmup_frames=config.warmup)
     if not config.fps:
         paced.gate = pipeline.wait_idle
-    per_frame: list[tuple[int, float, float]] = []
+    timeline = FrameTimeline()
+    results = 0
 
     def on_result(result: FrameResult) -> None:
+        nonlocal results
+        results += 1
         timings = result.timings
-        if len(per_frame) < PER_FRAME_CAP and timings.t_result_ns is not None:
+        if results > config.warmup and timings.t_result_ns is not None:
             inference = timings.stages.get(INFERENCE)
-            per_frame.append(
-                (
-                    timings.t_result_ns,
-                    timings.capture_to_result_ms,
-                    inference.ms if inference else 0.0,
-                )
+            timeline.add(
+                timings.t_result_ns,
+                timings.capture_to_result_ms or 0.0,
+                inference.ms if inference else 0.0,
             )
 
     pipeline.subscribe_results(on_result)
@@ -265,7 +306,7 @@ def run_bench(
         "detector": detector_info,
         "summary": _summary(stats, wall, end_cpu - cpu0),
         "stats": stats.to_json(),
-        "per_frame": _per_frame(per_frame, config.warmup),
+        "per_frame": timeline.to_json(),
         "soak": soak or None,
     }
 
@@ -291,16 +332,6 @@ def _summary(stats: Any, wall: float, cpu: float) -> dict:
         "wall_s": round(wall, 3),
         "cpu_s": round(cpu, 3),
         "cpu_percent": round(100.0 * cpu / wall, 1),
-    }
-
-
-def _per_frame(rows: list[tuple[int, float, float]], warmup: int) -> dict:
-    rows = rows[warmup:] or rows
-    origin = rows[0][0] if rows else 0
-    return {
-        "t_ms": [round((t - origin) / 1e6, 3) for t, _, _ in rows],
-        "capture_to_result_ms": [round(v, 4) for _, v, _ in rows],
-        "inference_ms": [round(v, 4) for _, _, v in rows],
     }
 
 

@@ -26,7 +26,7 @@ QUEUE_WAIT = "queue_wait"
 DISPLAY = "capture_to_display"  # capture -> drawn on screen (``Pipeline.mark_displayed``)
 INFERENCE = "inference"
 DEFAULT_WINDOW = 300
-DEFAULT_RUN_CAP = 100_000
+DEFAULT_RUN_CAP = 20_000
 
 
 @dataclass

@@ -207,6 +207,7 @@ class ClipRenderer:
             pose.angle_deg,
             mask,
             **common,
+            contrast=render.visible_contrast(),
         )
 
 

@@ -33,6 +33,7 @@ class GroundTruth:
     roi: Roi
     probe: str
     depth_mm: float
+    contrast: float | None = None  # median shaft / local tissue echo over the visible shaft
 
     def to_json(self, index: int) -> dict:
         """One entry of ``truth.json``'s ``frames`` list."""
@@ -47,6 +48,7 @@ class GroundTruth:
             "tip": point(self.tip),
             "entry": point(self.entry),
             "angle_deg": None if self.angle_deg is None else round(float(self.angle_deg), 2),
+            "contrast": None if self.contrast is None else round(float(self.contrast), 2),
         }
 
 

@@ -76,6 +76,14 @@ class NeedleRender:
     contrast: np.ndarray | None = None  # per hit beam: shaft echo / local tissue echo
     s_along: np.ndarray | None = None  # per hit beam: position along the shaft, mm
 
+    def visible_contrast(self) -> float | None:
+        """Median contrast over the visible part of the shaft (how easy the needle is to see)."""
+        if self.contrast is None or self.s_along is None or self.s_max <= self.s_min:
+            return None
+        inside = (self.s_along >= self.s_min) & (self.s_along <= self.s_max)
+        seen = self.contrast[inside & (self.contrast >= VISIBLE_CONTRAST)]
+        return float(np.median(seen)) if seen.size else None
+
 
 def random_look(rng: np.random.Generator, gauge: int, gain: float) -> NeedleLook:
     diameter = GAUGE_MM.get(gauge, 0.8)

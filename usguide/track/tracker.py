@@ -57,6 +57,13 @@ class TrackerConfig:
     default_dt: float = 1.0 / 30.0
 
 
+def _inverse_2x2(matrix: np.ndarray) -> np.ndarray:
+    """Closed-form inverse of a 2x2 covariance (a LAPACK call costs more on the frame path)."""
+    (a, b), (c, d) = matrix
+    det = a * d - b * c
+    return np.array([[d, -b], [-c, a]]) / det
+
+
 class _TipFilter:
     """Constant-velocity Kalman filter on (x, y, vx, vy)."""
 
@@ -70,22 +77,21 @@ class _TipFilter:
         transition = np.eye(4)
         transition[0, 2] = transition[1, 3] = dt
         q = self.cfg.tip_accel_px**2
-        block = np.array([[dt**4 / 4, dt**3 / 2], [dt**3 / 2, dt**2]]) * q
+        # Discrete white-noise acceleration, the same block for x and y (state order x, y, vx, vy).
         noise = np.zeros((4, 4))
-        noise[np.ix_([0, 2], [0, 2])] = block
-        noise[np.ix_([1, 3], [1, 3])] = block
+        noise[0, 0] = noise[1, 1] = dt**4 / 4 * q
+        noise[0, 2] = noise[2, 0] = noise[1, 3] = noise[3, 1] = dt**3 / 2 * q
+        noise[2, 2] = noise[3, 3] = dt**2 * q
         self.state = transition @ self.state
         self.cov = transition @ self.cov @ transition.T + noise
 
     def mahalanobis2(self, tip: Point) -> float:
         innovation = np.array([tip.x, tip.y]) - self.state[:2]
-        cov = self.cov[:2, :2] + self.measure_cov
-        return float(innovation @ np.linalg.solve(cov, innovation))
+        return float(innovation @ _inverse_2x2(self.cov[:2, :2] + self.measure_cov) @ innovation)
 
     def update(self, tip: Point) -> None:
         innovation = np.array([tip.x, tip.y]) - self.state[:2]
-        cov = self.cov[:2, :2] + self.measure_cov
-        gain = self.cov[:, :2] @ np.linalg.inv(cov)
+        gain = self.cov[:, :2] @ _inverse_2x2(self.cov[:2, :2] + self.measure_cov)
         self.state = self.state + gain @ innovation
         self.cov = (np.eye(4) - gain[:, :2] @ np.eye(2, 4)) @ self.cov
 
