@@ -168,3 +168,17 @@ def test_frame_timeline_is_bounded_and_spans_the_run():
     # Frames 0, 16, 32, ..., 96: even spacing from the start to the end of the run.
     assert data["capture_to_result_ms"] == [0.0, 16.0, 32.0, 48.0, 64.0, 80.0, 96.0]
     assert data["t_ms"] == [0.0, 16.0, 32.0, 48.0, 64.0, 80.0, 96.0]
+
+
+def test_soak_samples_memory_while_running(tiny_video, tmp_path, monkeypatch):
+    """A short soak: samples every interval, the last one taken before the pipeline stops."""
+    monkeypatch.setattr(bench_module, "make_bench_analyzer", lambda config: (FakeAnalyzer(), {}))
+    config = BenchConfig(
+        input=str(tiny_video), detector="none", fps=60.0, soak_s=1.0, soak_interval_s=0.25
+    )
+    run = bench_module.run_bench(config)
+    samples = run["soak"]
+    assert 4 <= len(samples) <= 6
+    assert all(sample["rss_mb"] > 0 for sample in samples)
+    assert samples[-1]["threads"] >= 2  # capture and worker threads still alive
+    assert samples[-1]["processed_fps_window"] > 30

@@ -289,13 +289,13 @@ def run_bench(
                 pipeline.wait_idle(1.0)
                 break
         end_wall, end_cpu = time.monotonic(), time.process_time()
+        if config.soak_s:  # the last sample while still running (stopping frees thread memory)
+            soak.append(_soak_sample(pipeline, process, end_wall - started))
     finally:
         pipeline.stop()
         detector = getattr(analyzer, "detector", None)
         if detector is not None and callable(getattr(detector, "close", None)):
             detector.close()
-    if config.soak_s:
-        soak.append(_soak_sample(pipeline, process, end_wall - started))
     wall0, cpu0 = measured_from or (started, end_cpu)
     wall = max(end_wall - wall0, 1e-9)
     stats = pipeline.stats
