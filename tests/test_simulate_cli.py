@@ -16,7 +16,7 @@ from usguide.simulate.source import SimulatorSource
 from usguide.sources.base import FrameSource
 from usguide.types import SourceState
 
-FRAME_KEYS = {"frame", "visible", "needle_present", "tip", "entry", "angle_deg"}
+FRAME_KEYS = {"frame", "visible", "needle_present", "tip", "entry", "angle_deg", "contrast"}
 
 
 def _run(tmp_path: Path, *extra: str) -> Path:
@@ -41,8 +41,10 @@ def test_simulate_writes_clips_in_the_truth_format(tmp_path: Path, capsys) -> No
         if frame["visible"]:
             assert len(frame["tip"]) == 2 and len(frame["entry"]) == 2
             assert 0 <= frame["angle_deg"] <= 90
+            assert frame["contrast"] >= 1.5  # visible means at least 1.5x the tissue echo
         else:
             assert frame["tip"] is None and frame["entry"] is None and frame["angle_deg"] is None
+            assert frame["contrast"] is None
     assert json.loads((out / "clip_0001" / "truth.json").read_text())["seed"] == 4
     capture = cv2.VideoCapture(str(out / "clip_0000" / "video.mkv"))
     frames = []
