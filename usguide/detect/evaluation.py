@@ -176,7 +176,7 @@ class ClipScore:
                     "recall": _round(self.strata[name][1] / self.strata[name][0]),
                 }
                 for name in STRATA
-                if self.strata.get(name, [0, 0])[0]
+                if name in self.strata  # a stratum exists once it has a visible frame
             },
         }
 

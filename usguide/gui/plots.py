@@ -56,8 +56,10 @@ def save_bench_plot(runs: Sequence[dict], path: str | Path, *, width: int = 1200
         colour = _COLOURS[index % len(_COLOURS)]
         if values.size:
             counts, _ = np.histogram(np.clip(values, 0, edges[-1]), bins=edges)
+            stride = run["per_frame"].get("every_nth_frame", 1)  # long runs keep a thinned timeline
+            label = run["label"] + (f" (every {stride}th frame)" if stride > 1 else "")
             histogram.plot(
-                edges, counts, stepMode="center", pen=pg.mkPen(colour, width=2), name=run["label"]
+                edges, counts, stepMode="center", pen=pg.mkPen(colour, width=2), name=label
             )
             times = np.asarray(run["per_frame"]["t_ms"], float) / 1e3
             timeline.plot(times[: values.size], values, pen=pg.mkPen(colour, width=1))
