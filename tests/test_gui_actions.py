@@ -216,7 +216,9 @@ def test_two_quick_recordings_give_two_sessions(qtbot, window):  # noqa: ANN001
         button.click()
         assert button.isChecked(), window.status.currentMessage()
         paths.append(window.runtime.recording_path)
-        wait_for_frames(qtbot, window, 2)
+        # Painted frames may have been captured before the click: wait for recorded ones.
+        writer = window.runtime._writer
+        qtbot.waitUntil(lambda writer=writer: writer.written >= 2, timeout=5000)
         button.click()
     assert paths[0] != paths[1]
     assert sessions(window.runtime.options.output_dir) == sorted(paths)
