@@ -115,3 +115,46 @@ def test_train_command_without_torch(monkeypatch, capsys):
     assert main(["train", "--epochs", "1"]) == 2
     err = capsys.readouterr().err
     assert "pip install -e '.[train]'" in err and err.count("\n") == 1
+
+
+def test_parallel_simulation_gives_the_serial_dataset():
+    from usguide.training.data import simulate_dataset
+
+    serial = simulate_dataset([3, 4, 5], 2, 64)
+    parallel = simulate_dataset([3, 4, 5], 2, 64, workers=2)
+    assert len(parallel) == 6
+    for key in serial.__dataclass_fields__:
+        assert np.array_equal(getattr(serial, key), getattr(parallel, key), equal_nan=True), key
+
+
+def test_batches_are_the_same_with_and_without_workers():
+    from usguide.training.data import simulate_dataset
+    from usguide.training.train import AugmentedBatches, TrainConfig, _batch_stream
+
+    dataset = simulate_dataset([3, 4], 3, 64)
+    batches = AugmentedBatches(dataset, 2, seed=7, config=TrainConfig())
+    assert batches.steps_per_epoch == 3 and batches.epoch_of(3) == 2
+    in_process = _batch_stream(batches, 0, pin=False)
+    in_workers = _batch_stream(batches, 2, pin=False)
+    firsts = []
+    for _ in range(5):  # crosses an epoch boundary (3 batches per epoch)
+        a, b = next(in_process), next(in_workers)
+        for tensor_a, tensor_b in zip(a, b, strict=True):
+            assert torch.equal(tensor_a, tensor_b)
+        firsts.append(a[0])
+    in_workers.close()
+    # Augmentation differs from batch to batch and epoch to epoch (not one frozen draw).
+    assert not torch.equal(firsts[0], firsts[3])
+    assert firsts[0].shape == (2, 1, 64, 64)
+
+
+def test_train_command_data_only(tmp_path, capsys):
+    from usguide.cli import main
+
+    args = ["train", "--clips", "2", "--frames-per-clip", "2", "--val-clips", "1", "--input-size"]
+    args += ["64", "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "m.onnx")]
+    assert main([*args, "--data-only", "--workers", "2"]) == 0
+    assert len(list((tmp_path / "cache").glob("sim-*.npz"))) == 2
+    assert not (tmp_path / "m.onnx").exists()
+    assert main([*args, "--width", "2"]) == 2
+    assert "--width" in capsys.readouterr().err

@@ -2,4 +2,5 @@
 
 from usguide.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # worker processes started by "spawn" re-import this module
+    raise SystemExit(main())

@@ -34,6 +34,21 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument(
+        "--width", type=int, default=16, help="network width (16: ~0.2 M parameters)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="processes that simulate clips and augment batches (default 0: in-process; "
+        "use the spare cores, e.g. 7 of 8, when training on a GPU)",
+    )
+    parser.add_argument(
+        "--data-only",
+        action="store_true",
+        help="simulate and cache the data, then stop (several runs can then share it)",
+    )
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument(
         "--threads", type=int, default=None, help="CPU threads (default min(2, cores))"
@@ -58,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsguideError("--clips, --frames-per-clip and --val-clips must be at least 1")
     if args.minutes is not None and args.minutes <= 0:
         raise UsguideError("--minutes must be positive")
+    if args.width < 4 or args.workers < 0:
+        raise UsguideError("--width must be at least 4 and --workers at least 0")
     if args.epochs is not None and args.epochs < 1:
         raise UsguideError("--epochs must be at least 1")
     if args.device == "cuda":
@@ -85,6 +102,9 @@ def run(args: argparse.Namespace) -> int:
         lr=args.lr,
         device=args.device,
         threads=args.threads,
+        width=args.width,
+        workers=args.workers,
+        data_only=args.data_only,
     )
     if args.cache_dir is not None:
         config.cache_dir = args.cache_dir

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import multiprocessing
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -111,12 +112,19 @@ def simulate_dataset(
     frames_per_clip: int,
     size: int,
     progress: Callable[[str], None] | None = None,
+    workers: int = 1,
 ) -> Dataset:
-    """Simulates one short random clip per seed and converts every frame."""
+    """Simulates one short random clip per seed and converts every frame.
+
+    With ``workers`` > 1 the seeds are split into chunks simulated in worker processes; the result
+    is the same dataset, in seed order, as with one process (each clip depends on its seed only).
+    """
+    seeds = list(seeds)
+    if workers > 1 and len(seeds) > 1:
+        return _simulate_parallel(seeds, frames_per_clip, size, progress, workers)
     from usguide.simulate import random_config, simulate_clip  # the simulator is heavy; import late
 
     images, shafts, tips, visible, angles, mmpp, clip_seeds = [], [], [], [], [], [], []
-    seeds = list(seeds)
     start = time.perf_counter()
     for count, seed in enumerate(seeds):
         rng = np.random.default_rng(seed)
@@ -151,6 +159,46 @@ def simulate_dataset(
     )
 
 
+def clean_start_method() -> str:
+    """A process start method whose children do not inherit the parent's thread pools.
+
+    A forked child of a process that has already run OpenCV in parallel can wait forever on a pool
+    thread that was not copied; "forkserver" forks from a fresh server process instead.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def _simulate_chunk(args: tuple[list[int], int, int]) -> Dataset:
+    seeds, frames_per_clip, size = args
+    cv2.setNumThreads(1)  # one process per core already; OpenCV's own threads would oversubscribe
+    return simulate_dataset(seeds, frames_per_clip, size)
+
+
+def _simulate_parallel(
+    seeds: list[int],
+    frames_per_clip: int,
+    size: int,
+    progress: Callable[[str], None] | None,
+    workers: int,
+) -> Dataset:
+    """``simulate_dataset`` over chunks of seeds in a process pool, concatenated in seed order."""
+    # Small chunks keep all workers busy to the end (clips differ in cost: screen captures, sizes).
+    chunk = max(1, min(25, len(seeds) // (4 * workers)))
+    jobs = [(seeds[i : i + chunk], frames_per_clip, size) for i in range(0, len(seeds), chunk)]
+    context = multiprocessing.get_context(clean_start_method())
+    parts: list[Dataset] = []
+    start = time.perf_counter()
+    with context.Pool(min(workers, len(jobs))) as pool:
+        for part in pool.imap(_simulate_chunk, jobs):
+            parts.append(part)
+            done = sum(len(job[0]) for job in jobs[: len(parts)])
+            if progress and (len(parts) % max(1, len(jobs) // 10) == 0 or done == len(seeds)):
+                rate = done / (time.perf_counter() - start)
+                progress(f"  simulated {done}/{len(seeds)} clips ({rate:.1f} clips/s)")
+    return Dataset.concat(parts)
+
+
 def cache_dir_default() -> Path:
     """Where generated datasets are cached between runs (regenerating takes minutes)."""
     return Path(tempfile.gettempdir()) / "usguide-train-cache"
@@ -162,6 +210,7 @@ def cached_dataset(
     size: int,
     cache_dir: Path,
     progress: Callable[[str], None] | None = None,
+    workers: int = 1,
 ) -> Dataset:
     """Returns the dataset for these seeds, simulating it only when not already cached.
 
@@ -179,7 +228,7 @@ def cached_dataset(
         if progress:
             progress(f"  using cached {path}")
         return Dataset.load(path)
-    dataset = simulate_dataset(seeds, frames_per_clip, size, progress)
+    dataset = simulate_dataset(seeds, frames_per_clip, size, progress, workers)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")

@@ -15,7 +15,9 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -51,6 +53,8 @@ class TrainConfig:
     absent_fraction: float = 0.3  # share of needle-free samples in each epoch
     device: str = "auto"
     threads: int | None = None
+    workers: int = 0  # processes that simulate and augment; 0 augments in the training process
+    data_only: bool = False  # simulate and cache the data, then stop (to train variants on it)
     cache_dir: Path = field(default_factory=data_mod.cache_dir_default)
 
     def resolved_log_path(self) -> Path:
@@ -124,10 +128,79 @@ def evaluate(model, dataset, device, tip_sigma: float) -> dict:
     return {"loss": loss_sum / len(dataset), **metrics.summary()}
 
 
-def _epoch_order(dataset, rng, absent_fraction: float) -> np.ndarray:
+class AugmentedBatches(torch.utils.data.Dataset):
+    """Training batch number ``step`` of the whole run, augmented with a generator of its own.
+
+    Each epoch's order comes from ``(seed, epoch)`` and each batch's augmentation from
+    ``(seed, epoch, batch)``, so the batches are the same whether they are built in the training
+    process or in any number of DataLoader workers.
+    """
+
+    def __init__(self, dataset, batch_size: int, seed: int, config: TrainConfig) -> None:
+        self.arrays = {key: getattr(dataset, key) for key in ("images", "shafts", "tips")}
+        self.visible = dataset.visible
+        self.batch_size = batch_size
+        self.seed = seed
+        self.absent_fraction = config.absent_fraction
+        self.tip_sigma = config.tip_sigma
+        self.steps_per_epoch = max(1, len(dataset) // batch_size)
+        self._order: tuple[int, np.ndarray] | None = None  # (epoch, order), one epoch cached
+
+    def share_memory(self) -> None:
+        """Moves the frames to shared memory: workers then get handles to them, not copies."""
+        self.arrays = {
+            key: torch.from_numpy(np.ascontiguousarray(value)).share_memory_()
+            for key, value in self.arrays.items()
+        }
+
+    def __len__(self) -> int:  # unbounded in principle; the caller stops by steps or wall time
+        return 2**62
+
+    def epoch_of(self, step: int) -> int:
+        return step // self.steps_per_epoch + 1
+
+    def __getitem__(self, step: int):
+        epoch, batch = divmod(step, self.steps_per_epoch)
+        if self._order is None or self._order[0] != epoch:
+            rng = np.random.default_rng([self.seed, epoch])
+            self._order = (epoch, _epoch_order(self.visible, rng, self.absent_fraction))
+        idx = self._order[1][batch * self.batch_size : (batch + 1) * self.batch_size]
+        rng = np.random.default_rng([self.seed, epoch, batch])
+        frames = SimpleNamespace(**{key: np.asarray(value) for key, value in self.arrays.items()})
+        return make_batch(frames, idx, rng, self.tip_sigma, train=True)
+
+
+def _batch_stream(batches: AugmentedBatches, workers: int, pin: bool):
+    """Batches 0, 1, 2, ... built in-process (``workers`` = 0) or by a DataLoader's workers."""
+    if workers <= 0:
+        step = 0
+        while True:
+            yield batches[step]
+            step += 1
+    batches.share_memory()
+    loader = torch.utils.data.DataLoader(
+        batches,
+        batch_size=None,  # each item already is a batch
+        sampler=range(2**62),
+        num_workers=workers,
+        pin_memory=pin,
+        prefetch_factor=4,
+        worker_init_fn=_worker_init,
+        multiprocessing_context=data_mod.clean_start_method(),
+    )
+    yield from loader
+
+
+def _worker_init(_worker_id: int) -> None:
+    # One batch at a time per worker: torch or OpenCV thread pools of their own would oversubscribe.
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+
+
+def _epoch_order(visible: np.ndarray, rng, absent_fraction: float) -> np.ndarray:
     """One epoch of sample indices, re-weighted so needle-free frames make ``absent_fraction``."""
-    absent = ~dataset.visible
-    n_absent, n = int(absent.sum()), len(dataset)
+    absent = ~visible
+    n_absent, n = int(absent.sum()), len(visible)
     if n_absent == 0 or n_absent == n:
         return rng.permutation(n)
     weights = np.where(absent, absent_fraction / n_absent, (1 - absent_fraction) / (n - n_absent))
@@ -152,18 +225,28 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
     """Runs the whole recipe and returns the training log (also written to disk)."""
     wall_start = time.perf_counter()
     torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
     device = pick_device(config.device)
     torch.set_num_threads(config.threads or min(2, os.cpu_count() or 1))
     train_seeds = list(range(config.clips))
     val_seeds = [data_mod.VALIDATION_SEED_BASE + k for k in range(config.val_clips)]
     progress(f"simulating {config.clips} training clips x {config.frames_per_clip} frames ...")
+    sim_workers = max(1, config.workers)
     train_set = data_mod.cached_dataset(
-        train_seeds, config.frames_per_clip, config.input_size, config.cache_dir, progress
+        train_seeds,
+        config.frames_per_clip,
+        config.input_size,
+        config.cache_dir,
+        progress,
+        sim_workers,
     )
     progress(f"simulating {config.val_clips} validation clips ...")
     val_set = data_mod.cached_dataset(
-        val_seeds, config.frames_per_clip, config.input_size, config.cache_dir, progress
+        val_seeds,
+        config.frames_per_clip,
+        config.input_size,
+        config.cache_dir,
+        progress,
+        sim_workers,
     )
     data_seconds = time.perf_counter() - wall_start
     progress(
@@ -177,13 +260,16 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
         "frames_per_clip": config.frames_per_clip,
         "train_frames": len(train_set),
     }
+    if config.data_only:
+        return {"training_data": training_data, "data_seconds": round(data_seconds, 1)}
     metadata = model_metadata(config.input_size, training_data, config.tip_sigma)
 
     model = NeedleNet(config.width).to(device)
     optimiser = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
-    steps_per_epoch = max(1, len(train_set) // config.batch_size)
+    batches = AugmentedBatches(train_set, config.batch_size, config.seed, config)
+    steps_per_epoch = batches.steps_per_epoch
     total_steps = (config.epochs or 0) * steps_per_epoch
     budget_s = config.minutes * 60.0 if config.minutes else None
     log = {
@@ -194,16 +280,19 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
         "data_seconds": round(data_seconds, 1),
         "epochs": [],
     }
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed input size: let cuDNN pick its fastest convs
+    stream = _batch_stream(batches, config.workers, pin=device.type == "cuda")
     best_loss, step, epoch = math.inf, 0, 0
     train_start = time.perf_counter()
     done = False
     while not done:
         epoch += 1
         model.train()
-        order = _epoch_order(train_set, rng, config.absent_fraction)
-        sums: dict[str, float] = {}
+        # Losses stay on the device until the epoch ends: reading each one would sync every step.
+        sums: dict[str, torch.Tensor] = {}
         n_batches = 0
-        for b in range(steps_per_epoch):
+        for _ in range(steps_per_epoch):
             elapsed = time.perf_counter() - train_start
             frac = elapsed / budget_s if budget_s else step / max(1, total_steps)
             if frac >= 1.0:
@@ -212,15 +301,15 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
             warm = min(1.0, (step + 1) / 100)  # short linear warm-up, then cosine decay
             for group in optimiser.param_groups:
                 group["lr"] = config.lr * warm * 0.5 * (1 + math.cos(math.pi * frac))
-            idx = order[b * config.batch_size : (b + 1) * config.batch_size]
-            x, shaft_t, tip_t = make_batch(train_set, idx, rng, config.tip_sigma, train=True)
-            terms = loss_terms(model.logits(x.to(device)), shaft_t.to(device), tip_t.to(device))
+            x, shaft_t, tip_t = next(stream)
+            x, shaft_t, tip_t = (t.to(device, non_blocking=True) for t in (x, shaft_t, tip_t))
+            terms = loss_terms(model.logits(x), shaft_t, tip_t)
             loss = sum(terms.values())
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
             for key, value in terms.items():
-                sums[key] = sums.get(key, 0.0) + value.item()
+                sums[key] = sums.get(key, 0.0) + value.detach()
             n_batches += 1
             step += 1
         if config.epochs and epoch >= config.epochs:
@@ -231,7 +320,7 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
         entry = {
             "epoch": epoch,
             "steps": step,
-            "train": {k: round(v / n_batches, 5) for k, v in sums.items()},
+            "train": {k: round(float(v) / n_batches, 5) for k, v in sums.items()},
             "validation": {
                 k: round(v, 5) if isinstance(v, float) else v for k, v in metrics.items()
             },
@@ -256,6 +345,7 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
         )
         log["wall_seconds"] = round(time.perf_counter() - wall_start, 1)
         _write_log(config.resolved_log_path(), log)
+    stream.close()  # ends the DataLoader's workers now rather than at garbage collection
     log["total_steps"] = step
     log["wall_seconds"] = round(time.perf_counter() - wall_start, 1)
     _write_log(config.resolved_log_path(), log)
