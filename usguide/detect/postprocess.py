@@ -32,12 +32,16 @@ class PostprocessConfig:
         entry_snap_px: a visible start this close to the region edge snaps onto the edge.
         ransac_iterations: hypotheses per fit (deterministic seed: same maps, same answer).
         max_points: evidence pixels beyond this are subsampled (weighted) for speed.
+
+    ``min_length_px`` and ``max_gap_px`` were chosen on the development set (seed 700000, never the
+    held-out set) with model v4, whose maps are more continuous than v3's: 25 and 60 gave 70.7 %
+    recall and 85.4 % precision there against 66.9 % and 83.9 % with the former 30 and 40.
     """
 
     threshold: float = 0.5
-    min_length_px: float = 30.0
+    min_length_px: float = 25.0
     inlier_px: float = 3.0
-    max_gap_px: float = 40.0
+    max_gap_px: float = 60.0
     min_fill: float = 0.35
     min_confidence: float = 0.05
     tip_threshold: float = 0.3
