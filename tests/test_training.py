@@ -158,3 +158,57 @@ def test_train_command_data_only(tmp_path, capsys):
     assert not (tmp_path / "m.onnx").exists()
     assert main([*args, "--width", "2"]) == 2
     assert "--width" in capsys.readouterr().err
+
+
+def test_warm_start_reproduces_the_shipped_model():
+    import onnxruntime as ort
+
+    from usguide.errors import UsguideError
+    from usguide.paths import REPO_ROOT
+    from usguide.training.model import NeedleNet
+    from usguide.training.warm_start import freeze_batchnorm, load_onnx_weights
+
+    path = REPO_ROOT / "models" / "needle.onnx"
+    model = NeedleNet(16)
+    load_onnx_weights(model, path)
+    model.train()
+    freeze_batchnorm(model)  # frozen statistics: train mode computes what eval mode does
+    image = np.random.default_rng(1).random((1, 1, 128, 160), dtype=np.float32)
+    with torch.no_grad():
+        shaft, tip = model(torch.from_numpy(image))
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    want_shaft, want_tip = session.run(["shaft", "tip"], {"image": image})
+    assert np.abs(shaft.numpy() - want_shaft).max() < 1e-4
+    assert np.abs(tip.numpy() - want_tip).max() < 1e-4
+    with pytest.raises(UsguideError, match="--width"):
+        load_onnx_weights(NeedleNet(8), path)
+
+
+def test_training_continues_from_a_model(tmp_path):
+    from usguide.paths import REPO_ROOT
+    from usguide.training.train import TrainConfig, train
+
+    config = TrainConfig(
+        out=tmp_path / "needle.onnx",
+        clips=2,
+        frames_per_clip=2,
+        val_clips=1,
+        epochs=1,
+        input_size=64,
+        batch_size=2,
+        lr=1e-9,  # next to no change: the result must still be the model it started from
+        cache_dir=tmp_path / "cache",
+        threads=1,
+        init=REPO_ROOT / "models" / "needle.onnx",
+    )
+    lines: list[str] = []
+    train(config, progress=lines.append)
+    assert any("starting from" in line for line in lines)
+    import onnxruntime as ort
+
+    image = np.random.default_rng(2).random((1, 1, 64, 64), dtype=np.float32)
+    outputs = []
+    for path in (config.init, config.out):
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        outputs.append(session.run(["shaft"], {"image": image})[0])
+    assert np.abs(outputs[0] - outputs[1]).max() < 1e-3

@@ -45,6 +45,14 @@ def add_parser(subparsers) -> None:
         "use the spare cores, e.g. 7 of 8, when training on a GPU)",
     )
     parser.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        metavar="MODEL.onnx",
+        help="continue training from a model made by usguide train (e.g. models/needle.onnx); "
+        "use a lower --lr, e.g. 5e-4",
+    )
+    parser.add_argument(
         "--data-only",
         action="store_true",
         help="simulate and cache the data, then stop (several runs can then share it)",
@@ -73,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsguideError("--clips, --frames-per-clip and --val-clips must be at least 1")
     if args.minutes is not None and args.minutes <= 0:
         raise UsguideError("--minutes must be positive")
+    if args.init is not None and not args.init.is_file():
+        raise UsguideError(f"--init {args.init}: no such file — give a model made by usguide train")
     if args.width < 4 or args.workers < 0:
         raise UsguideError("--width must be at least 4 and --workers at least 0")
     if args.epochs is not None and args.epochs < 1:
@@ -105,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         width=args.width,
         workers=args.workers,
         data_only=args.data_only,
+        init=args.init,
     )
     if args.cache_dir is not None:
         config.cache_dir = args.cache_dir

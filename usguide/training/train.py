@@ -28,6 +28,7 @@ from usguide.training.augment import augment
 from usguide.training.export import export_onnx, model_metadata
 from usguide.training.metrics import MapMetrics
 from usguide.training.model import OUTPUT_STRIDE, NeedleNet, count_parameters
+from usguide.training.warm_start import freeze_batchnorm, load_onnx_weights
 
 SHAFT_POS_WEIGHT = 10.0
 
@@ -55,6 +56,7 @@ class TrainConfig:
     threads: int | None = None
     workers: int = 0  # processes that simulate and augment; 0 augments in the training process
     data_only: bool = False  # simulate and cache the data, then stop (to train variants on it)
+    init: Path | None = None  # continue from this usguide ONNX model (batch norms stay frozen)
     cache_dir: Path = field(default_factory=data_mod.cache_dir_default)
 
     def resolved_log_path(self) -> Path:
@@ -264,7 +266,11 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
         return {"training_data": training_data, "data_seconds": round(data_seconds, 1)}
     metadata = model_metadata(config.input_size, training_data, config.tip_sigma)
 
-    model = NeedleNet(config.width).to(device)
+    model = NeedleNet(config.width)
+    if config.init is not None:
+        load_onnx_weights(model, config.init)
+        progress(f"starting from {config.init} (batch norms frozen)")
+    model = model.to(device)
     optimiser = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
@@ -289,6 +295,8 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
     while not done:
         epoch += 1
         model.train()
+        if config.init is not None:
+            freeze_batchnorm(model)  # its statistics were folded away at export: keep them fixed
         # Losses stay on the device until the epoch ends: reading each one would sync every step.
         sums: dict[str, torch.Tensor] = {}
         n_batches = 0
