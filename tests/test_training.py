@@ -64,11 +64,11 @@ def test_targets_at_map_resolution():
     assert target.shape == (32, 32) and target.max() == 1.0
 
 
-def test_tiny_training_run_exports_model(tmp_path):
-    from usguide.detect.onnx_detector import OnnxDetector
-    from usguide.training.train import TrainConfig, train
+def tiny_config(tmp_path, **overrides):
+    """Two 2-frame clips at 64x64, one epoch of batches of 2: a training run of seconds."""
+    from usguide.training.train import TrainConfig
 
-    config = TrainConfig(
+    settings = dict(
         out=tmp_path / "needle.onnx",
         clips=2,
         frames_per_clip=2,
@@ -79,6 +79,14 @@ def test_tiny_training_run_exports_model(tmp_path):
         cache_dir=tmp_path / "cache",
         threads=1,
     )
+    return TrainConfig(**{**settings, **overrides})
+
+
+def test_tiny_training_run_exports_model(tmp_path):
+    from usguide.detect.onnx_detector import OnnxDetector
+    from usguide.training.train import train
+
+    config = tiny_config(tmp_path)
     lines: list[str] = []
     log = train(config, progress=lines.append)
     assert log["total_steps"] == 2
@@ -186,21 +194,10 @@ def test_warm_start_reproduces_the_shipped_model():
 
 def test_training_continues_from_a_model(tmp_path):
     from usguide.paths import REPO_ROOT
-    from usguide.training.train import TrainConfig, train
+    from usguide.training.train import train
 
-    config = TrainConfig(
-        out=tmp_path / "needle.onnx",
-        clips=2,
-        frames_per_clip=2,
-        val_clips=1,
-        epochs=1,
-        input_size=64,
-        batch_size=2,
-        lr=1e-9,  # next to no change: the result must still be the model it started from
-        cache_dir=tmp_path / "cache",
-        threads=1,
-        init=REPO_ROOT / "models" / "needle.onnx",
-    )
+    # lr next to zero: the result must still be the model it started from.
+    config = tiny_config(tmp_path, lr=1e-9, init=REPO_ROOT / "models" / "needle.onnx")
     lines: list[str] = []
     train(config, progress=lines.append)
     assert any("starting from" in line for line in lines)
