@@ -190,6 +190,8 @@ def test_warm_start_reproduces_the_shipped_model():
     assert np.abs(tip.numpy() - want_tip).max() < 1e-4
     with pytest.raises(UsguideError, match="--width"):
         load_onnx_weights(NeedleNet(8), path)
+    with pytest.raises(UsguideError, match="int8"):
+        load_onnx_weights(NeedleNet(16), REPO_ROOT / "models" / "needle_int8.onnx")
 
 
 def test_training_continues_from_a_model(tmp_path):

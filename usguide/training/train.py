@@ -229,6 +229,10 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
     torch.manual_seed(config.seed)
     device = pick_device(config.device)
     torch.set_num_threads(config.threads or min(2, os.cpu_count() or 1))
+    model = NeedleNet(config.width)
+    if config.init is not None:  # before the data: a wrong model fails in seconds, not minutes
+        load_onnx_weights(model, config.init)
+        progress(f"starting from {config.init} (batch norms frozen)")
     train_seeds = list(range(config.clips))
     val_seeds = [data_mod.VALIDATION_SEED_BASE + k for k in range(config.val_clips)]
     progress(f"simulating {config.clips} training clips x {config.frames_per_clip} frames ...")
@@ -266,10 +270,6 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
         return {"training_data": training_data, "data_seconds": round(data_seconds, 1)}
     metadata = model_metadata(config.input_size, training_data, config.tip_sigma)
 
-    model = NeedleNet(config.width)
-    if config.init is not None:
-        load_onnx_weights(model, config.init)
-        progress(f"starting from {config.init} (batch norms frozen)")
     model = model.to(device)
     optimiser = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay

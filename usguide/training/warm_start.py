@@ -51,10 +51,14 @@ def load_onnx_weights(model: NeedleNet, path: Path) -> None:
         for node, (conv, norm) in zip(convs, layers, strict=True):
             weight = values.get(node.input[1])
             bias = values.get(node.input[2]) if len(node.input) > 2 else None
-            if weight is None or bias is None or tuple(weight.shape) != tuple(conv.weight.shape):
-                found = None if weight is None else tuple(weight.shape)
+            if weight is None or bias is None:  # e.g. int8: weights behind DequantizeLinear
                 raise UsguideError(
-                    f"--init {path}: layer shape {found} does not match "
+                    f"--init {path}: its convolutions have no float weights: use the fp32 model "
+                    "(an int8 model cannot be trained further)"
+                )
+            if tuple(weight.shape) != tuple(conv.weight.shape):
+                raise UsguideError(
+                    f"--init {path}: layer shape {tuple(weight.shape)} does not match "
                     f"{tuple(conv.weight.shape)}: give the model's --width"
                 )
             conv.weight.copy_(torch.from_numpy(weight))
