@@ -1,8 +1,9 @@
 """Training loop: simulate (cached) data, train NeedleNet with augmentation, validate, export ONNX.
 
-Seed-reproducible with ``epochs``: torch and numpy are seeded and the data order and augmentations
-come from one numpy Generator. With ``minutes`` the learning-rate schedule follows wall time, so the
-number of steps depends on the machine's speed (the log records how many were run).
+Seed-reproducible with ``epochs``: torch is seeded, and each epoch's order and each batch's
+augmentation come from numpy Generators seeded by (seed, epoch[, batch]), whatever the number of
+workers. With ``minutes`` the learning-rate schedule follows wall time, so the number of steps
+depends on the machine's speed (the log records how many were run).
 """
 
 from __future__ import annotations
@@ -157,9 +158,6 @@ class AugmentedBatches(torch.utils.data.Dataset):
 
     def __len__(self) -> int:  # unbounded in principle; the caller stops by steps or wall time
         return 2**62
-
-    def epoch_of(self, step: int) -> int:
-        return step // self.steps_per_epoch + 1
 
     def __getitem__(self, step: int):
         epoch, batch = divmod(step, self.steps_per_epoch)
