@@ -140,7 +140,7 @@ def test_batches_are_the_same_with_and_without_workers():
     from usguide.training.train import AugmentedBatches, TrainConfig, _batch_stream
 
     dataset = simulate_dataset([3, 4], 3, 64)
-    batches = AugmentedBatches(dataset, 2, seed=7, config=TrainConfig())
+    batches = AugmentedBatches(dataset, TrainConfig(batch_size=2, seed=7))
     assert batches.steps_per_epoch == 3
     in_process = _batch_stream(batches, 0, pin=False)
     in_workers = _batch_stream(batches, 2, pin=False)

@@ -188,11 +188,12 @@ def _simulate_parallel(
     jobs = [(seeds[i : i + chunk], frames_per_clip, size) for i in range(0, len(seeds), chunk)]
     context = multiprocessing.get_context(clean_start_method())
     parts: list[Dataset] = []
+    done = 0
     start = time.perf_counter()
     with context.Pool(min(workers, len(jobs))) as pool:
-        for part in pool.imap(_simulate_chunk, jobs):
+        for job, part in zip(jobs, pool.imap(_simulate_chunk, jobs), strict=True):
             parts.append(part)
-            done = sum(len(job[0]) for job in jobs[: len(parts)])
+            done += len(job[0])
             if progress and (len(parts) % max(1, len(jobs) // 10) == 0 or done == len(seeds)):
                 rate = done / (time.perf_counter() - start)
                 progress(f"  simulated {done}/{len(seeds)} clips ({rate:.1f} clips/s)")

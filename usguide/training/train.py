@@ -139,14 +139,14 @@ class AugmentedBatches(torch.utils.data.Dataset):
     process or in any number of DataLoader workers.
     """
 
-    def __init__(self, dataset, batch_size: int, seed: int, config: TrainConfig) -> None:
+    def __init__(self, dataset, config: TrainConfig) -> None:
         self.arrays = {key: getattr(dataset, key) for key in ("images", "shafts", "tips")}
         self.visible = dataset.visible
-        self.batch_size = batch_size
-        self.seed = seed
+        self.batch_size = config.batch_size
+        self.seed = config.seed
         self.absent_fraction = config.absent_fraction
         self.tip_sigma = config.tip_sigma
-        self.steps_per_epoch = max(1, len(dataset) // batch_size)
+        self.steps_per_epoch = max(1, len(dataset) // config.batch_size)
         self._order: tuple[int, np.ndarray] | None = None  # (epoch, order), one epoch cached
 
     def share_memory(self) -> None:
@@ -272,7 +272,7 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
     optimiser = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
-    batches = AugmentedBatches(train_set, config.batch_size, config.seed, config)
+    batches = AugmentedBatches(train_set, config)
     steps_per_epoch = batches.steps_per_epoch
     total_steps = (config.epochs or 0) * steps_per_epoch
     budget_s = config.minutes * 60.0 if config.minutes else None
