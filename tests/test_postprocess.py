@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from usguide.detect import postprocess
 from usguide.detect.base import NeedleMaps
 from usguide.detect.postprocess import PostprocessConfig, fit_shaft, probe_angle_deg
 from usguide.types import Roi
@@ -87,6 +88,43 @@ def test_gap_tolerant_extent_and_outlier_blob():
     fit = fit_shaft(NeedleMaps(np.clip(shaft, 0, 1), None))
     assert dist(fit.entry, (40, 40)) < 5
     assert dist(fit.tip, (340, 240)) < 5
+
+
+def counting_ransac(monkeypatch):
+    """Counts RANSAC runs (the real one still runs)."""
+    calls = []
+    real = postprocess._ransac_line
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(postprocess, "_ransac_line", counted)
+    return calls
+
+
+def test_clean_map_skips_ransac_with_the_same_answer(monkeypatch):
+    maps = NeedleMaps(line_map(400, 320, (60, 40), (300, 200)), tip_map(400, 320, (300, 200)))
+    always = fit_shaft(maps, config=PostprocessConfig(clean_fraction=2.0))
+    calls = counting_ransac(monkeypatch)
+    fast = fit_shaft(maps)
+    assert calls == []  # all the evidence lies on one line: nothing for RANSAC to reject
+    assert fast.tip == pytest.approx(always.tip, abs=1e-6)
+    assert fast.entry == pytest.approx(always.entry, abs=1e-6)
+    assert fast.confidence == pytest.approx(always.confidence, abs=1e-9)
+    assert fast.inliers == always.inliers
+
+
+def test_outlier_evidence_goes_through_ransac(monkeypatch):
+    shaft = line_map(400, 320, (40, 40), (300, 200))
+    cv2.line(shaft, (60, 300), (380, 260), 0.9, 3)  # a bright distractor line (fascia)
+    cv2.circle(shaft, (350, 40), 8, 0.9, -1)
+    calls = counting_ransac(monkeypatch)
+    fit = fit_shaft(NeedleMaps(shaft, None))
+    assert calls == [1]
+    # The longer, heavier line wins; the distractor does not bend it.
+    assert dist(fit.entry, (40, 40)) < 5
+    assert dist(fit.tip, (300, 200)) < 5
 
 
 def test_short_blob_rejected():

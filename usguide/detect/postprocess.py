@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from usguide.detect.base import NeedleMaps
+from usguide.detect.shaft_ends import orient_shaft, snap_entry
 from usguide.types import Needle, Point, Roi
 
 
@@ -32,6 +33,9 @@ class PostprocessConfig:
         entry_snap_px: a visible start this close to the region edge snaps onto the edge.
         ransac_iterations: hypotheses per fit (deterministic seed: same maps, same answer).
         max_points: evidence pixels beyond this are subsampled (weighted) for speed.
+        clean_fraction: when this fraction of the evidence weight already lies on the weighted
+            PCA line of all the evidence, that line replaces RANSAC's (a clean map has no outliers
+            to reject, and the fit is about half as costly); above 1 RANSAC always runs.
 
     ``min_length_px`` and ``max_gap_px`` were chosen on the development set (seed 700000, never the
     held-out set) with model v4, whose maps are more continuous than v3's: 25 and 60 gave 70.7 %
@@ -49,6 +53,7 @@ class PostprocessConfig:
     entry_snap_px: float = 25.0
     ransac_iterations: int = 96
     max_points: int = 3000
+    clean_fraction: float = 0.98
 
 
 @dataclass(frozen=True)
@@ -91,18 +96,18 @@ def fit_shaft(
         region_size: (width, height) of the image region; default: map size times scale.
         config: tuning; default ``PostprocessConfig()``.
     """
-    cfg = config or PostprocessConfig()
+    # This runs on the frame path for every frame, on maps of a few hundred evidence pixels, where
+    # each numpy call costs more than its arithmetic: scalars stay Python floats and each step is a
+    # handful of whole-array operations.
+    cfg = config or _DEFAULT_CONFIG
     shaft = np.asarray(maps.shaft, dtype=np.float32)
     map_h, map_w = shaft.shape
     sx, sy = float(maps.scale_x), float(maps.scale_y)
     width, height = region_size or (map_w * sx, map_h * sy)
 
-    rows, cols = np.nonzero(shaft >= cfg.threshold)
-    if rows.size < 3:
+    points, weights = _evidence(shaft, cfg.threshold, sx, sy)
+    if len(weights) < 3:
         return None
-    weights = shaft[rows, cols].astype(np.float64)
-    # Work in region pixels so anisotropic map scales do not bend angles.
-    points = np.stack([(cols + 0.5) * sx - 0.5, (rows + 0.5) * sy - 0.5], axis=1)
     total_weight = float(weights.sum())
     if len(points) > cfg.max_points:
         rng = np.random.default_rng(12345)
@@ -112,51 +117,69 @@ def fit_shaft(
 
     # Map pixels are coarse: the inlier band must be at least about one map pixel wide.
     inlier_px = max(cfg.inlier_px, 1.5 * max(sx, sy))
-    line = _ransac_line(points, weights, inlier_px, cfg.ransac_iterations)
+    line = _fit_line(points, weights, total_weight, inlier_px, cfg)
     if line is None:
         return None
     centre, direction = line
-    for _ in range(2):  # weighted PCA refinement on the inliers of the current line
-        dist = _line_distance(points, centre, direction)
-        inl = dist <= inlier_px
-        if inl.sum() < 3:
-            return None
-        centre, direction = _weighted_pca(points[inl], weights[inl])
-    dist = _line_distance(points, centre, direction)
-    inl = dist <= inlier_px
+    inl = _line_distance(points, centre, direction) <= inlier_px
+    inlier_points, inlier_weights = points[inl], weights[inl]
 
-    along = (points[inl] - centre) @ direction
-    piece = _largest_piece(along, weights[inl], cfg.max_gap_px)
-    along_piece = np.sort(along[piece])
+    along = inlier_points @ direction - (centre @ direction)
+    along_piece, piece_weight = _largest_piece(along, inlier_weights, cfg.max_gap_px)
     if along_piece.size < 3:
         return None
     lo, hi = _sorted_quantile(along_piece, 0.01), _sorted_quantile(along_piece, 0.99)
-    length = float(hi - lo)
+    length = hi - lo
     if length < cfg.min_length_px:
         return None
-    end_a = centre + lo * direction
-    end_b = centre + hi * direction
+    cx, cy = float(centre[0]), float(centre[1])
+    ux, uy = float(direction[0]), float(direction[1])
+    end_a = (cx + lo * ux, cy + lo * uy)
+    end_b = (cx + hi * ux, cy + hi * uy)
 
     fill, mean_prob = _segment_evidence(shaft, end_a, end_b, sx, sy, cfg.threshold)
     if fill < cfg.min_fill:
         return None
-    support = float(weights[inl][piece].sum()) / total_weight
+    support = piece_weight / total_weight
     length_factor = min(1.0, length / (2.0 * cfg.min_length_px))
-    confidence = float(np.clip(mean_prob * math.sqrt(support) * length_factor, 0.0, 1.0))
+    confidence = min(1.0, max(0.0, mean_prob * math.sqrt(support) * length_factor))
     if confidence < cfg.min_confidence:
         return None
 
-    tip, entry, from_map = _orient(end_a, end_b, maps, sx, sy, width, height, cfg)
-    entry = _snap_entry(entry, tip, width, height, cfg.entry_snap_px)
+    tip, entry, from_map = orient_shaft(end_a, end_b, maps, sx, sy, width, height, cfg)
+    entry = snap_entry(entry, tip, width, height, cfg.entry_snap_px)
     return ShaftFit(
-        tip=(float(tip[0]), float(tip[1])),
-        entry=(float(entry[0]), float(entry[1])),
-        angle_deg=probe_angle_deg(*(tip - entry)),
+        tip=tip,
+        entry=entry,
+        angle_deg=probe_angle_deg(tip[0] - entry[0], tip[1] - entry[1]),
         confidence=confidence,
         length_px=length,
-        inliers=int(piece.sum()),
+        inliers=int(along_piece.size),
         tip_from_map=from_map,
     )
+
+
+_DEFAULT_CONFIG = PostprocessConfig()
+
+
+def _evidence(
+    shaft: np.ndarray, threshold: float, sx: float, sy: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Map pixels at or above ``threshold``: (N, 2) centres in region pixels and their weights."""
+    flat = shaft.ravel()
+    index = np.flatnonzero(flat >= threshold)  # row-major order, as np.nonzero gives
+    return _pixel_centres(shaft.shape, sx, sy)[index], flat[index].astype(np.float64)
+
+
+@functools.lru_cache(maxsize=8)
+def _pixel_centres(shape: tuple[int, int], sx: float, sy: float) -> np.ndarray:
+    """Region-pixel centre of every map pixel, row-major: (H * W, 2). Cached: the map size and scale
+    of a source rarely change, and the lookup saves several array operations per frame."""
+    rows, cols = np.indices(shape, dtype=np.float64).reshape(2, -1)
+    # Work in region pixels so anisotropic map scales do not bend angles.
+    centres = np.stack([(cols + 0.5) * sx - 0.5, (rows + 0.5) * sy - 0.5], axis=1)
+    centres.setflags(write=False)
+    return centres
 
 
 @functools.lru_cache(maxsize=4)
@@ -173,7 +196,8 @@ def _sorted_quantile(values: np.ndarray, q: float) -> float:
     rank = q * (values.size - 1)
     low = int(rank)
     high = min(low + 1, values.size - 1)
-    return float(values[low] + (rank - low) * (values[high] - values[low]))
+    below, above = float(values[low]), float(values[high])
+    return below + (rank - low) * (above - below)
 
 
 def _ransac_line(
@@ -185,191 +209,134 @@ def _ransac_line(
     """Weighted RANSAC (pairs drawn by weight, scored by inlier weight) -> (centre, unit dir)."""
     cdf = np.cumsum(weights)
     draws = np.searchsorted(cdf, _uniforms(2 * iterations) * cdf[-1], side="right")
-    draws = np.minimum(draws, len(points) - 1)
-    first, second = draws[:iterations], draws[iterations:]
-    delta = points[second] - points[first]
+    np.minimum(draws, len(points) - 1, out=draws)
+    pairs = points[draws]
+    first, delta = pairs[:iterations], pairs[iterations:] - pairs[:iterations]
     norm = np.hypot(delta[:, 0], delta[:, 1])
-    ok = norm > 2.0  # pairs too close give a poorly defined direction
-    if not ok.any():
-        return None
-    first, delta, norm = first[ok], delta[ok], norm[ok]
-    normals = np.stack([-delta[:, 1], delta[:, 0]], axis=1) / norm[:, None]
-    # Distance of every point to every hypothesis line, |n.p - n.p0|, as one (hypotheses, points)
-    # matrix product: a few large array operations instead of many small ones on the frame path.
+    # Distance of every point to every hypothesis line, |n.p - n.p0| with n the unnormalised
+    # normal (-dy, dx), compared with inlier_px * |n|: one (hypotheses, points) matrix product
+    # instead of many small operations on the frame path.
+    normals = delta[:, ::-1] * (-1.0, 1.0)
     dist = normals @ points.T
-    dist -= np.einsum("ij,ij->i", normals, points[first])[:, None]
+    dist -= np.einsum("ij,ij->i", normals, first)[:, None]
     np.abs(dist, out=dist)
-    scores = (dist <= inlier_px) @ weights
+    scores = (dist <= (inlier_px * norm)[:, None]) @ weights
+    scores[norm <= 2.0] = -1.0  # pairs too close give a poorly defined direction
     best = int(np.argmax(scores))
-    return points[first[best]], delta[best] / norm[best]
+    if scores[best] < 0.0:
+        return None
+    return first[best], delta[best] / norm[best]
+
+
+def _fit_line(
+    points: np.ndarray,
+    weights: np.ndarray,
+    total_weight: float,
+    inlier_px: float,
+    cfg: PostprocessConfig,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The shaft line (centre, unit direction): RANSAC's, or on a clean map the PCA line of all
+    the evidence, then refined twice by weighted PCA on its inliers."""
+    line = _clean_line(points, weights, total_weight, inlier_px, cfg.clean_fraction)
+    if line is None:
+        line = _ransac_line(points, weights, inlier_px, cfg.ransac_iterations)
+    if line is None:
+        return None
+    centre, direction = line
+    for _ in range(2):
+        inl = _line_distance(points, centre, direction) <= inlier_px
+        if np.count_nonzero(inl) < 3:
+            return None
+        centre, direction = _weighted_pca(points[inl], weights[inl])
+    return centre, direction
+
+
+def _clean_line(
+    points: np.ndarray,
+    weights: np.ndarray,
+    total_weight: float,
+    inlier_px: float,
+    fraction: float,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The weighted PCA line of all the evidence when at least ``fraction`` of its weight lies on
+    that line (a clean map: RANSAC would have no outliers to reject), else None."""
+    centre, direction = _weighted_pca(points, weights)
+    outside = _line_distance(points, centre, direction) > inlier_px
+    if float(weights @ outside) <= (1.0 - fraction) * total_weight:
+        return centre, direction
+    return None
 
 
 def _line_distance(points: np.ndarray, centre: np.ndarray, direction: np.ndarray) -> np.ndarray:
-    offsets = points - centre
-    return np.abs(offsets[:, 0] * direction[1] - offsets[:, 1] * direction[0])
+    normal = np.array([direction[1], -direction[0]])
+    distance = points @ normal
+    distance -= float(centre @ normal)
+    return np.abs(distance, out=distance)
 
 
 def _weighted_pca(points: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Weighted centre and principal direction (closed form for 2x2: no LAPACK call per frame)."""
-    norm = weights / weights.sum()
-    centre = norm @ points
-    dx, dy = points[:, 0] - centre[0], points[:, 1] - centre[1]
-    cxx, cyy, cxy = float(norm @ (dx * dx)), float(norm @ (dy * dy)), float(norm @ (dx * dy))
+    centre = (weights @ points) / float(weights.sum())
+    offsets = points - centre
+    # The angle of the principal axis does not depend on the covariance's scale: no division.
+    (cxx, cxy), (_, cyy) = ((offsets * weights[:, None]).T @ offsets).tolist()
     theta = 0.5 * math.atan2(2.0 * cxy, cxx - cyy)
     return centre, np.array([math.cos(theta), math.sin(theta)])
 
 
-def _largest_piece(along: np.ndarray, weights: np.ndarray, max_gap: float) -> np.ndarray:
-    """Mask of the heaviest run of positions with no gap longer than ``max_gap`` (gap tolerant)."""
+def _largest_piece(
+    along: np.ndarray, weights: np.ndarray, max_gap: float
+) -> tuple[np.ndarray, float]:
+    """The heaviest run of positions with no gap longer than ``max_gap`` (gap tolerant).
+
+    Returns: (its positions, sorted; its total weight).
+    """
     order = np.argsort(along)
     sorted_along = along[order]
-    breaks = np.nonzero(np.diff(sorted_along) > max_gap)[0] + 1
-    starts = np.concatenate([[0], breaks])
-    ends = np.concatenate([breaks, [len(sorted_along)]])
-    sums = [weights[order[s:e]].sum() for s, e in zip(starts, ends, strict=True)]
-    best = int(np.argmax(sums))
-    mask = np.zeros(len(along), dtype=bool)
-    mask[order[starts[best] : ends[best]]] = True
-    return mask
+    breaks = np.flatnonzero(np.diff(sorted_along) > max_gap)
+    if breaks.size == 0:  # the usual case: one unbroken shaft
+        return sorted_along, float(weights.sum())
+    breaks += 1
+    starts = [0, *breaks.tolist()]
+    ends = [*breaks.tolist(), len(sorted_along)]
+    sorted_weights = np.add.reduceat(weights[order], starts)
+    best = int(np.argmax(sorted_weights))
+    return sorted_along[starts[best] : ends[best]], float(sorted_weights[best])
 
 
-def _sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray, sx: float, sy: float) -> np.ndarray:
-    """Nearest map values at region coordinates."""
-    # Clipping before rounding equals rounding before clipping (the bounds are integers), and
-    # saves a pass over integer arrays.
-    cols = np.rint(np.minimum(np.maximum((xs + 0.5) / sx - 0.5, 0), image.shape[1] - 1))
-    rows = np.rint(np.minimum(np.maximum((ys + 0.5) / sy - 0.5, 0), image.shape[0] - 1))
-    return image[rows.astype(np.intp), cols.astype(np.intp)]
+_ACROSS = np.array([[-1.0], [0.0], [1.0]])  # one map pixel either side of a sampled line
 
 
 def _segment_evidence(
-    shaft: np.ndarray, end_a: np.ndarray, end_b: np.ndarray, sx: float, sy: float, threshold: float
+    shaft: np.ndarray,
+    end_a: tuple[float, float],
+    end_b: tuple[float, float],
+    sx: float,
+    sy: float,
+    threshold: float,
 ) -> tuple[float, float]:
     """(fraction of the segment above threshold, mean probability) sampled about once per map pixel.
 
     The max over a one-map-pixel band across the line tolerates a line that falls between pixels.
     """
-    length = float(np.hypot(*(end_b - end_a)))
+    dx, dy = end_b[0] - end_a[0], end_b[1] - end_a[1]
+    length = math.hypot(dx, dy)
     step = max(0.5, min(sx, sy))
     count = max(2, int(length / step) + 1)
-    t = np.linspace(0.0, 1.0, count)
-    xs = end_a[0] + t * (end_b[0] - end_a[0])
-    ys = end_a[1] + t * (end_b[1] - end_a[1])
-    unit = (end_b - end_a) / max(length, 1e-9)
-    shift = np.array([[-1.0], [0.0], [1.0]])  # one map pixel either side, sampled in one gather
-    values = _sample(shaft, xs + shift * (-unit[1] * sx), ys + shift * (unit[0] * sy), sx, sy).max(
-        axis=0
-    )
-    return float((values >= threshold).mean()), float(values.mean())
+    t = np.arange(count) / (count - 1)
+    unit_x, unit_y = dx / max(length, 1e-9), dy / max(length, 1e-9)
+    # Nearest map pixel of each sample, in map coordinates: (x + 0.5) / sx - 0.5 along the segment,
+    # shifted by one map pixel across it; all three rows gathered at once.
+    cols = _ACROSS * -unit_y + (t * (dx / sx) + ((end_a[0] + 0.5) / sx - 0.5))
+    rows = _ACROSS * unit_x + (t * (dy / sy) + ((end_a[1] + 0.5) / sy - 0.5))
+    values = shaft[_nearest_index(rows, shaft.shape[0]), _nearest_index(cols, shaft.shape[1])]
+    values = values.max(axis=0)
+    return np.count_nonzero(values >= threshold) / count, float(values.sum()) / count
 
 
-def _orient(
-    end_a: np.ndarray,
-    end_b: np.ndarray,
-    maps: NeedleMaps,
-    sx: float,
-    sy: float,
-    width: float,
-    height: float,
-    cfg: PostprocessConfig,
-) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Decides which end is the tip. Returns (tip, entry, tip_from_map)."""
-    if maps.tip is not None:
-        peak = _tip_peak_near(maps.tip, end_a, end_b, sx, sy, cfg)
-        if peak is not None:
-            # The tip is the end nearer the peak; its position along the line comes from the peak
-            # (the tip may lie beyond the visible shaft), across the line from the fit.
-            unit = (end_b - end_a) / np.hypot(*(end_b - end_a))
-            t_peak = float((peak - end_a) @ unit)
-            length = float(np.hypot(*(end_b - end_a)))
-            if abs(t_peak) < abs(t_peak - length):
-                return end_a + t_peak * unit, end_b, True
-            return end_a + t_peak * unit, end_a, True
-    # No tip map: the needle goes into the tissue, so the deeper end is the tip. Nearly horizontal
-    # shafts: the end nearer a side edge of the region is the entry.
-    if abs(end_a[1] - end_b[1]) > 0.09 * abs(end_a[0] - end_b[0]):
-        return (end_a, end_b, False) if end_a[1] > end_b[1] else (end_b, end_a, False)
-    edge_a = min(end_a[0], width - 1 - end_a[0])
-    edge_b = min(end_b[0], width - 1 - end_b[0])
-    return (end_b, end_a, False) if edge_a < edge_b else (end_a, end_b, False)
-
-
-def _tip_peak_near(
-    tip_map: np.ndarray,
-    end_a: np.ndarray,
-    end_b: np.ndarray,
-    sx: float,
-    sy: float,
-    cfg: PostprocessConfig,
-) -> np.ndarray | None:
-    """Sub-pixel position (region px) of the strongest tip response near the shaft line, or None."""
-    tip_map = np.asarray(tip_map, dtype=np.float32)
-    # Only the map around the segment can hold its tip: search that window, not the whole map.
-    reach = cfg.max_gap_px + cfg.tip_search_px + max(sx, sy)
-    c0 = max(0, int((min(end_a[0], end_b[0]) - reach) / sx))
-    c1 = min(tip_map.shape[1], int((max(end_a[0], end_b[0]) + reach) / sx) + 2)
-    r0 = max(0, int((min(end_a[1], end_b[1]) - reach) / sy))
-    r1 = min(tip_map.shape[0], int((max(end_a[1], end_b[1]) + reach) / sy) + 2)
-    rows, cols = np.nonzero(tip_map[r0:r1, c0:c1] >= cfg.tip_threshold)
-    if rows.size == 0:
-        return None
-    rows, cols = rows + r0, cols + c0
-    points = np.stack([(cols + 0.5) * sx - 0.5, (rows + 0.5) * sy - 0.5], axis=1)
-    length = float(np.hypot(*(end_b - end_a)))
-    unit = (end_b - end_a) / length
-    offsets = points - end_a
-    across = np.abs(offsets[:, 0] * unit[1] - offsets[:, 1] * unit[0])
-    along = offsets @ unit
-    margin = cfg.max_gap_px  # the tip may lie a little beyond the visible shaft
-    near = (
-        (across <= cfg.tip_search_px + max(sx, sy))
-        & (along >= -margin)
-        & (along <= length + margin)
-    )
-    if not near.any():
-        return None
-    values = tip_map[rows[near], cols[near]]
-    best = int(np.argmax(values))
-    row, col = int(rows[near][best]), int(cols[near][best])
-    # Weighted centroid in a 3x3 window for sub-pixel accuracy.
-    r0, r1 = max(0, row - 1), min(tip_map.shape[0], row + 2)
-    c0, c1 = max(0, col - 1), min(tip_map.shape[1], col + 2)
-    window = tip_map[r0:r1, c0:c1].astype(np.float64)
-    total = float(window.sum())
-    u = float(window.sum(axis=0) @ np.arange(c0, c1)) / total
-    v = float(window.sum(axis=1) @ np.arange(r0, r1)) / total
-    return np.array([(u + 0.5) * sx - 0.5, (v + 0.5) * sy - 0.5])
-
-
-def _snap_entry(
-    entry: np.ndarray, tip: np.ndarray, width: float, height: float, snap_px: float
-) -> np.ndarray:
-    """Extends the shaft from the visible start back to the region edge when the edge is close."""
-    direction = entry - tip
-    norm = float(np.hypot(*direction))
-    if norm < 1e-9:
-        return entry
-    direction = direction / norm
-    distance = _distance_to_edge(entry, direction, width, height)
-    if distance is not None and distance <= snap_px:
-        return entry + distance * direction
-    return entry
-
-
-def _distance_to_edge(
-    point: np.ndarray, direction: np.ndarray, width: float, height: float
-) -> float | None:
-    """Distance along ``direction`` from a point inside [0,w-1]x[0,h-1] to the border, or None."""
-    limits = []
-    for value, delta, top in (
-        (point[0], direction[0], width - 1),
-        (point[1], direction[1], height - 1),
-    ):
-        if delta > 1e-12:
-            limits.append((top - value) / delta)
-        elif delta < -1e-12:
-            limits.append(-value / delta)
-    if not limits:
-        return None
-    distance = min(limits)
-    return distance if distance >= 0 else None
+def _nearest_index(coordinates: np.ndarray, size: int) -> np.ndarray:
+    """Nearest pixel indices of map coordinates, clipped to ``[0, size - 1]``."""
+    # Clipping before rounding equals rounding before clipping (the bounds are integers).
+    np.maximum(coordinates, 0.0, out=coordinates)
+    np.minimum(coordinates, size - 1, out=coordinates)
+    return np.rint(coordinates, out=coordinates).astype(np.intp)
