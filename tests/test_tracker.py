@@ -1,8 +1,9 @@
 """Tracker behaviour on scripted sequences: hysteresis, gating, coasting, low confidence, reset."""
 
+import numpy as np
 import pytest
 
-from usguide.track.tracker import NeedleTracker, TrackerConfig
+from usguide.track.tracker import NeedleTracker, TrackerConfig, _TipFilter
 from usguide.types import Needle, Point
 
 FRAME_NS = 33_333_333
@@ -89,3 +90,41 @@ def test_reset_forgets():
     tracker.reset()
     assert not tracker.present
     assert tracker.update(det(300), 10 * FRAME_NS) is None
+
+
+def reference_kalman(measurements, dts, cfg):
+    """The textbook 4-state (x, y, vx, vy) constant-velocity Kalman filter, with matrices."""
+    state = np.array([*measurements[0], 0.0, 0.0])
+    cov = np.diag([cfg.tip_measure_px**2] * 2 + [200.0**2] * 2)
+    h = np.eye(2, 4)
+    r = np.eye(2) * cfg.tip_measure_px**2
+    q = cfg.tip_accel_px**2
+    for z, dt in zip(measurements[1:], dts, strict=True):
+        f = np.eye(4)
+        f[0, 2] = f[1, 3] = dt
+        g = np.array([[dt**2 / 2, 0], [0, dt**2 / 2], [dt, 0], [0, dt]])
+        state = f @ state
+        cov = f @ cov @ f.T + g @ g.T * q
+        gain = cov @ h.T @ np.linalg.inv(h @ cov @ h.T + r)
+        state = state + gain @ (np.asarray(z) - h @ state)
+        cov = (np.eye(4) - gain @ h) @ cov
+    return state
+
+
+def test_tip_filter_equals_the_four_state_kalman_filter():
+    cfg = TrackerConfig()
+    rng = np.random.default_rng(5)
+    dts = list(rng.uniform(0.02, 0.05, 29))
+    times = np.concatenate([[0.0], np.cumsum(dts)])
+    # A tip moving at (90, 30) px/s, measured with 2 px noise at irregular intervals.
+    measurements = [
+        (100 + 90 * t + rng.normal(0, 2), 80 + 30 * t + rng.normal(0, 2)) for t in times
+    ]
+    tip_filter = _TipFilter(Point(*measurements[0]), cfg)
+    for z, dt in zip(measurements[1:], dts, strict=True):
+        tip_filter.predict(dt)
+        tip_filter.update(Point(*z))
+    expected = reference_kalman(measurements, dts, cfg)
+    actual = [tip_filter.x, tip_filter.y, tip_filter.vx, tip_filter.vy]
+    assert actual == pytest.approx(expected.tolist(), abs=1e-9)
+    assert (tip_filter.vx, tip_filter.vy) == pytest.approx((90, 30), abs=25)  # it learnt the motion
