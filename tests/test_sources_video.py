@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from usguide.errors import UsguideError
-from usguide.sources.video import VideoSource
+from usguide.sources.video import VideoSource, playback_decode_threads
 from usguide.types import SourceState
 
 SIZE = (160, 120)
@@ -109,3 +109,21 @@ def test_truncated_file(tmp_path):
     truncated.write_bytes(data[: len(data) // 2])
     with pytest.raises(UsguideError, match="corrupt, truncated"):
         VideoSource(truncated).open()
+
+
+def test_playback_decodes_on_one_thread_on_small_machines(tmp_path, monkeypatch):
+    assert playback_decode_threads(2) == 1
+    assert playback_decode_threads(4) == 1
+    assert playback_decode_threads(16) == 0  # FFmpeg's choice
+    monkeypatch.setattr("usguide.sources.video.os.cpu_count", lambda: 2)
+    source = VideoSource(write_clip(tmp_path / "clip.mkv", frames=12, fourcc="FFV1"))
+    source.open()
+    try:
+        assert source._capture.get(cv2.CAP_PROP_N_THREADS) == 1
+        frames = [source.read() for _ in range(12)]
+        assert [frame.index for frame in frames] == list(range(12))
+        source.seek(3)  # a reopened decoder keeps the setting
+        assert source._capture.get(cv2.CAP_PROP_N_THREADS) == 1
+        assert source.read().index == 3
+    finally:
+        source.close()
