@@ -22,6 +22,7 @@ from usguide.pipeline.freshness import FreshnessPolicy
 from usguide.pipeline.live import LiveFrameResult, live_result
 from usguide.pipeline.slots import LatestSlot
 from usguide.pipeline.stats import PipelineStats, StatsCollector
+from usguide.pipeline.subscribers import Subscribers
 from usguide.sources.base import FrameSource
 from usguide.types import Frame, FrameResult, SourceState, Timings
 
@@ -87,8 +88,8 @@ class Pipeline:
         self._feed = self._make_feed(recorder)
         self._frames: LatestSlot[tuple[int, Frame]] = LatestSlot()
         self._results: LatestSlot[FrameResult] = LatestSlot()
-        self._subscribers: tuple[Callable[[FrameResult], None], ...] = ()
-        self._result_subscribers: tuple[Callable[[FrameResult], None], ...] = ()
+        self._subscribers: Subscribers[FrameResult] = Subscribers(self._note_error)
+        self._result_subscribers: Subscribers[FrameResult] = Subscribers(self._note_error)
         self._lock = threading.Lock()
         self._idle = threading.Event()
         self._idle.set()
@@ -186,16 +187,12 @@ class Pipeline:
     def subscribe(self, callback: Callable[[FrameResult], None]) -> Callable[[], None]:
         """Registers a display consumer (see ``display_mode``); returns a function that
         unsubscribes."""
-        with self._lock:
-            self._subscribers = (*self._subscribers, callback)
-        return lambda: self._unsubscribe("_subscribers", callback)
+        return self._subscribers.add(callback)
 
     def subscribe_results(self, callback: Callable[[FrameResult], None]) -> Callable[[], None]:
         """Registers a consumer of every paired result (any display mode), called from the
         worker."""
-        with self._lock:
-            self._result_subscribers = (*self._result_subscribers, callback)
-        return lambda: self._unsubscribe("_result_subscribers", callback)
+        return self._result_subscribers.add(callback)
 
     def poll_result(self, timeout: float | None = 0.0) -> FrameResult | None:
         """Takes the newest result not yet polled (for consumers that poll instead of
@@ -307,7 +304,7 @@ class Pipeline:
             if feed is not None:
                 feed.resolved(replaced[1], None)
         if self.display_mode == "lowest-latency":
-            self._emit(self._subscribers, live_result(frame, self._last_result))
+            self._subscribers.emit(live_result(frame, self._last_result))
 
     def _worker_loop(self) -> None:
         analyzed_generation = self._generation
@@ -377,18 +374,9 @@ class Pipeline:
             feed.resolved(frame, result.to_json() if self._analyzer is not None else None)
         self._last_result = result
         self._results.put(result)
-        self._emit(self._result_subscribers, result)
+        self._result_subscribers.emit(result)
         if self.display_mode == "paired":
-            self._emit(self._subscribers, result)
-
-    def _emit(
-        self, callbacks: tuple[Callable[[FrameResult], None], ...], result: FrameResult
-    ) -> None:
-        for callback in callbacks:
-            try:
-                callback(result)
-            except Exception as exc:  # a broken consumer must not stop the pipeline
-                self._note_error(f"subscriber {callback!r} failed: {exc}")
+            self._subscribers.emit(result)
 
     def _tick(self) -> None:
         source = self._source
@@ -411,9 +399,3 @@ class Pipeline:
         if recorder is None:
             return None
         return RecorderFeed(recorder, await_results=self._analyzer is not None)
-
-    def _unsubscribe(self, attribute: str, callback: Callable[[FrameResult], None]) -> None:
-        with self._lock:
-            setattr(
-                self, attribute, tuple(cb for cb in getattr(self, attribute) if cb is not callback)
-            )
