@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 import pyqtgraph as pg
 from PyQt5 import QtCore, QtGui, QtWidgets
@@ -72,9 +73,13 @@ class ImageView(pg.GraphicsLayoutWidget):
         x, y, w, h = rect
         shown = image[y : y + h, x : x + w] if (w, h) != (width, height) else image
         if shown.ndim == 3:
-            shown = shown[:, :, 2::-1]  # BGR -> RGB for Qt
+            # Qt wants RGB; cvtColor converts a strided crop in one vectorised pass (a reversed
+            # channel view copied by numpy cost 4 ms on a 1030x860 frame).
+            shown = cv2.cvtColor(shown, cv2.COLOR_BGR2RGB)
         shown = np.ascontiguousarray(shown, dtype=np.uint8)
-        self.image_item.setImage(shown, autoLevels=False, levels=(0, 255))
+        # levels=None: uint8 data is shown as is. Levels (0, 255) are the same mapping, but for RGB
+        # they make pyqtgraph rescale every pixel (8 ms a frame at 1030x860).
+        self.image_item.setImage(shown, autoLevels=False, levels=None)
         if rect != self._shown_rect:
             self._shown_rect = rect
             self.image_item.setRect(QtCore.QRectF(x, y, w, h))
