@@ -1,6 +1,8 @@
 """Post-processing on synthetic maps: line, tip, entry, angle, direction, noise rejection."""
 
 import math
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -154,3 +156,14 @@ def test_probe_angle_range():
     assert probe_angle_deg(1, 0) == 0
     assert probe_angle_deg(-1, -1) == pytest.approx(45)
     assert probe_angle_deg(0, 5) == pytest.approx(90)
+
+
+def test_random_draws_are_ready_at_import():
+    # numpy loads numpy.random lazily (about 10 ms); that must not land on the first frame that
+    # needs RANSAC, so the module draws its fixed numbers when imported.
+    code = (
+        "import sys; import usguide.detect.postprocess as p; "
+        "print('numpy.random' in sys.modules, p._uniforms.cache_info().currsize)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "1"]

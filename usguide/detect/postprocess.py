@@ -191,6 +191,11 @@ def _uniforms(count: int) -> np.ndarray:
     return values
 
 
+# Drawn at import: numpy loads ``numpy.random`` on first use (about 10 ms of extension imports),
+# which would otherwise land on the first frame whose map needs RANSAC.
+_uniforms(2 * _DEFAULT_CONFIG.ransac_iterations)
+
+
 def _sorted_quantile(values: np.ndarray, q: float) -> float:
     """``np.percentile(values, 100 q)`` (linear interpolation) for an already sorted array."""
     rank = q * (values.size - 1)
