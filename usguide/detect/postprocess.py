@@ -120,8 +120,7 @@ def fit_shaft(
     line = _fit_line(points, weights, total_weight, inlier_px, cfg)
     if line is None:
         return None
-    centre, direction = line
-    inl = _line_distance(points, centre, direction) <= inlier_px
+    centre, direction, inl = line
     inlier_points, inlier_weights = points[inl], weights[inl]
 
     along = inlier_points @ direction - (centre @ direction)
@@ -239,37 +238,28 @@ def _fit_line(
     total_weight: float,
     inlier_px: float,
     cfg: PostprocessConfig,
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """The shaft line (centre, unit direction): RANSAC's, or on a clean map the PCA line of all
-    the evidence, then refined twice by weighted PCA on its inliers."""
-    line = _clean_line(points, weights, total_weight, inlier_px, cfg.clean_fraction)
-    if line is None:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The shaft line: RANSAC's, or on a clean map the PCA line of all the evidence, then refined
+    twice by weighted PCA on its inliers.
+
+    Returns: (centre, unit direction, inlier mask of the final line), or None.
+    """
+    centre, direction = _weighted_pca(points, weights)
+    inl = _line_distance(points, centre, direction) <= inlier_px
+    # A clean map (nearly all the evidence on the PCA line of all of it) has no outliers for
+    # RANSAC to reject.
+    if float(weights @ ~inl) > (1.0 - cfg.clean_fraction) * total_weight:
         line = _ransac_line(points, weights, inlier_px, cfg.ransac_iterations)
-    if line is None:
-        return None
-    centre, direction = line
-    for _ in range(2):
+        if line is None:
+            return None
+        centre, direction = line
         inl = _line_distance(points, centre, direction) <= inlier_px
+    for _ in range(2):
         if np.count_nonzero(inl) < 3:
             return None
         centre, direction = _weighted_pca(points[inl], weights[inl])
-    return centre, direction
-
-
-def _clean_line(
-    points: np.ndarray,
-    weights: np.ndarray,
-    total_weight: float,
-    inlier_px: float,
-    fraction: float,
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """The weighted PCA line of all the evidence when at least ``fraction`` of its weight lies on
-    that line (a clean map: RANSAC would have no outliers to reject), else None."""
-    centre, direction = _weighted_pca(points, weights)
-    outside = _line_distance(points, centre, direction) > inlier_px
-    if float(weights @ outside) <= (1.0 - fraction) * total_weight:
-        return centre, direction
-    return None
+        inl = _line_distance(points, centre, direction) <= inlier_px
+    return centre, direction, inl
 
 
 def _line_distance(points: np.ndarray, centre: np.ndarray, direction: np.ndarray) -> np.ndarray:
