@@ -11,9 +11,9 @@ import pytest
 
 from usguide.cli import main
 from usguide.errors import UsguideError
-from usguide.simulate import source as source_mod
-from usguide.simulate.source import SimulatorSource
+from usguide.sources import simulator as source_mod
 from usguide.sources.base import FrameSource
+from usguide.sources.simulator import SimulatorSource
 from usguide.types import SourceState
 
 FRAME_KEYS = {"frame", "visible", "needle_present", "tip", "entry", "angle_deg", "contrast"}

@@ -77,9 +77,9 @@ def test_simulator_spec(monkeypatch):
         def __init__(self, **kwargs):
             calls.append(kwargs)
 
-    module = types.ModuleType("usguide.simulate.source")
+    module = types.ModuleType("usguide.sources.simulator")
     module.SimulatorSource = FakeSimulatorSource
-    monkeypatch.setitem(sys.modules, "usguide.simulate.source", module)
+    monkeypatch.setitem(sys.modules, "usguide.sources.simulator", module)
     make_source("sim")
     make_source("sim:steep")
     make_source("simulator")

@@ -114,7 +114,7 @@ def _make_inner(
         return DeviceSource(spec, backend=backend, fps=fps)
     sim = _SIM_SPEC.match(spec)
     if sim:
-        from usguide.simulate.source import SimulatorSource
+        from usguide.sources.simulator import SimulatorSource
 
         variant = sim.group("variant")
         return SimulatorSource(**({"variant": variant} if variant else {}), realtime=True)
