@@ -10,7 +10,7 @@ import pytest
 
 from usguide.detect import postprocess
 from usguide.detect.base import NeedleMaps
-from usguide.detect.postprocess import PostprocessConfig, fit_shaft, probe_angle_deg
+from usguide.detect.postprocess import PostprocessConfig, fit_shaft
 from usguide.types import Roi
 
 
@@ -150,12 +150,6 @@ def test_to_needle_adds_roi_offset():
     needle = fit.to_needle(Roi(100, 50, 400, 320))
     assert needle.tip.x == pytest.approx(fit.tip[0] + 100)
     assert needle.entry.y == pytest.approx(fit.entry[1] + 50)
-
-
-def test_probe_angle_range():
-    assert probe_angle_deg(1, 0) == 0
-    assert probe_angle_deg(-1, -1) == pytest.approx(45)
-    assert probe_angle_deg(0, 5) == pytest.approx(90)
 
 
 def test_random_draws_are_ready_at_import():

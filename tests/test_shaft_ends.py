@@ -5,9 +5,14 @@ import pytest
 
 from usguide.detect.base import NeedleMaps
 from usguide.detect.postprocess import PostprocessConfig
-from usguide.detect.shaft_ends import orient_shaft, snap_entry, tip_peak_near
+from usguide.detect.shaft_ends import TipSearch, orient_shaft, snap_entry, tip_peak_near
 
-CONFIG = PostprocessConfig()
+CONFIG = PostprocessConfig().tip_search()
+
+
+def test_tip_search_takes_the_postprocess_fields():
+    config = PostprocessConfig(tip_threshold=0.4, tip_search_px=9.0, max_gap_px=33.0)
+    assert config.tip_search() == TipSearch(threshold=0.4, search_px=9.0, margin_px=33.0)
 
 
 def peak_map(width, height, centre, value=0.9):

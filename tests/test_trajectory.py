@@ -4,12 +4,7 @@ import math
 
 import pytest
 
-from usguide.track.trajectory import (
-    foot_along,
-    point_line_distance,
-    project_trajectory,
-    ray_to_region_edge,
-)
+from usguide.track.trajectory import project_trajectory
 from usguide.types import Needle, Point, Roi
 
 ROI = Roi(100, 50, 400, 300)  # x 100..499, y 50..349
@@ -47,13 +42,6 @@ def test_along_and_miss_in_mm():
 def test_target_without_calibration_gives_none():
     traj = project_trajectory(needle((120, 100), (200, 100)), ROI, None, Point(230, 104))
     assert traj.target == Point(230, 104) and traj.along_mm is None
-
-
-def test_helpers():
-    assert point_line_distance(Point(0, 5), Point(-1, 0), Point(3, 0)) == pytest.approx(5)
-    assert foot_along(Point(3, 4), Point(0, 0), (1.0, 0.0)) == pytest.approx(3)
-    assert ray_to_region_edge(Point(0, 0), (1.0, 0.0), ROI) == Point(0, 0)  # outside: unchanged
-    assert ray_to_region_edge(Point(300, 200), (0.0, -1.0), ROI) == Point(300, 50)
 
 
 def test_degenerate_needle_uses_angle():

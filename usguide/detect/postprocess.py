@@ -13,8 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from usguide.detect.base import NeedleMaps
-from usguide.detect.shaft_ends import orient_shaft, snap_entry
+from usguide.detect.shaft_ends import TipSearch, orient_shaft, snap_entry
+from usguide.geometry import probe_angle_deg
 from usguide.types import Needle, Point, Roi
+
+__all__ = ["PostprocessConfig", "ShaftFit", "fit_shaft", "probe_angle_deg"]
 
 
 @dataclass(frozen=True)
@@ -55,13 +58,17 @@ class PostprocessConfig:
     max_points: int = 3000
     clean_fraction: float = 0.98
 
+    def tip_search(self) -> TipSearch:
+        """The part of this tuning that decides and places the tip (``shaft_ends``)."""
+        return TipSearch(self.tip_threshold, self.tip_search_px, self.max_gap_px)
+
 
 @dataclass(frozen=True)
 class ShaftFit:
     """A fitted shaft in image-region pixels."""
 
-    tip: tuple[float, float]
-    entry: tuple[float, float]
+    tip: Point  # image-region pixels
+    entry: Point
     angle_deg: float  # relative to the probe face (horizontal), 0..90
     confidence: float
     length_px: float
@@ -77,11 +84,6 @@ class ShaftFit:
             confidence=float(self.confidence),
             angle_deg=float(self.angle_deg),
         )
-
-
-def probe_angle_deg(dx: float, dy: float) -> float:
-    """Angle of a direction relative to the probe face (horizontal), 0..90 degrees."""
-    return math.degrees(math.atan2(abs(dy), abs(dx))) if (dx or dy) else 0.0
 
 
 def fit_shaft(
@@ -133,8 +135,8 @@ def fit_shaft(
         return None
     cx, cy = float(centre[0]), float(centre[1])
     ux, uy = float(direction[0]), float(direction[1])
-    end_a = (cx + lo * ux, cy + lo * uy)
-    end_b = (cx + hi * ux, cy + hi * uy)
+    end_a = Point(cx + lo * ux, cy + lo * uy)
+    end_b = Point(cx + hi * ux, cy + hi * uy)
 
     fill, mean_prob = _segment_evidence(shaft, end_a, end_b, sx, sy, cfg.threshold)
     if fill < cfg.min_fill:
@@ -145,7 +147,7 @@ def fit_shaft(
     if confidence < cfg.min_confidence:
         return None
 
-    tip, entry, from_map = orient_shaft(end_a, end_b, maps, sx, sy, width, height, cfg)
+    tip, entry, from_map = orient_shaft(end_a, end_b, maps, sx, sy, width, height, cfg.tip_search())
     entry = snap_entry(entry, tip, width, height, cfg.entry_snap_px)
     return ShaftFit(
         tip=tip,
@@ -304,8 +306,8 @@ _ACROSS = np.array([[-1.0], [0.0], [1.0]])  # one map pixel either side of a sam
 
 def _segment_evidence(
     shaft: np.ndarray,
-    end_a: tuple[float, float],
-    end_b: tuple[float, float],
+    end_a: Point,
+    end_b: Point,
     sx: float,
     sy: float,
     threshold: float,

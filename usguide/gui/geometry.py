@@ -1,4 +1,4 @@
-"""Overlay geometry on top of ``usguide.track.trajectory``: path end, tip-to-target readout.
+"""Overlay geometry on top of ``usguide.geometry``: path end, tip-to-target readout.
 
 Kept free of Qt so it can be tested on numbers alone. All points are full-frame pixels.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from usguide.track.trajectory import foot_along, ray_to_region_edge, unit_direction
+from usguide.geometry import foot_along, line_offset, ray_to_region_edge, unit_direction
 from usguide.types import Needle, Point, Roi
 
 
@@ -50,7 +50,7 @@ def target_readout(needle: Needle, target: Point, mm_per_px: float | None) -> Ta
     if unit is None:
         return None
     along = foot_along(target, needle.tip, unit)
-    miss = abs((target.x - needle.tip.x) * unit[1] - (target.y - needle.tip.y) * unit[0])
+    miss = line_offset(target, needle.tip, unit)
     if mm_per_px is None:
         return TargetReadout(along, miss, None, None)
     return TargetReadout(along, miss, along * mm_per_px, miss * mm_per_px)

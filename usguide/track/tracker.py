@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from usguide.detect.postprocess import probe_angle_deg
+from usguide.geometry import probe_angle_deg
 from usguide.types import Needle, Point
 
 # chi-square, 2 degrees of freedom, 99.9 %: a tip innovation beyond this is an outlier.
