@@ -23,6 +23,7 @@ COMMANDS = (
     "record",
     "simulate",
     "evaluate",
+    "label",
     "train",
 )
 
