@@ -1,115 +1,95 @@
-"""Detection metrics against labelled clips (``truth.json`` from the simulator): recall, precision,
-false positives on needle-free frames, tip and angle errors, tip/entry swaps, speed.
+"""Detection metrics against labelled clips (``truth.json``): recall, precision, the localised hit,
+false positives on needle-free frames, off-needle tracks, tip and angle errors, swaps, speed, and
+all of them per stratum (``usguide.detect.strata``).
 
 Rules (documented in ``usguide evaluate --help``):
 - a detection on a frame where the needle is visible is a true positive when its tip lies within the
   tolerance of the true tip (``tolerance_mm``, or ``tolerance_px`` when the clip has no scale);
   otherwise it is a false positive (and the frame a miss);
+- a *localised hit* (issue 14's yardstick) is a detection on a visible frame whose shaft line lies
+  within 10° of the labelled one and whose tip lies within 5 mm of the labelled tip (5 % of the
+  image region's diagonal when the clip has no scale); localised recall = hits / visible frames;
+- an "obvious" needle (contrast >= 3x, >= 10 mm visible) without a localised hit is a defect: those
+  frames are listed;
 - a detection on a frame where the needle is not visible is a false positive;
 - recall = true positives / visible frames; precision = true positives / detections;
 - false-positive rate = detections / frames without a needle (``needle_present`` false);
+- an off-needle track is a run of at least ``FALSE_TRACK_FRAMES`` consecutive frames whose reported
+  needle lies off the labelled one (no needle there, or its line more than 10° away or its tip more
+  than the hit tolerance from the labelled shaft): the tracker holding on to a distractor;
 - tip and angle errors and swaps are measured on every detection on a visible frame;
-- a swap is a detection whose tip is nearer the true entry than the true tip.
+- a swap is a detection whose tip is nearer the true entry than the true tip;
+- frames without a label (hand labels are sparse) are not scored.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from usguide.errors import UsguideError
-from usguide.types import Needle, Point, Roi
+from usguide.detect.hits import (
+    HIT_ANGLE_DEG,
+    angle_error_deg,
+    hit_tolerance_px,
+    line_angle_error_deg,
+    off_needle,
+)
+from usguide.detect.strata import (
+    CONTRAST_BINS,
+    LENGTH_BINS_MM,
+    OBVIOUS,
+    STRATA,
+    StratumCounts,
+    frame_strata,
+    scene_strata,
+    sort_key,
+    strata_of,
+)
+from usguide.detect.truth import TRUTH_FORMAT, ClipTruth, FrameTruth, load_truth
+from usguide.types import Needle
 
-TRUTH_FORMAT = "usguide-sim-truth"
+__all__ = [  # the truth and strata names stay importable from here
+    "CONTRAST_BINS",
+    "LENGTH_BINS_MM",
+    "HIT_ANGLE_DEG",
+    "STRATA",
+    "TRUTH_FORMAT",
+    "ClipScore",
+    "ClipTruth",
+    "angle_error_deg",
+    "hit_tolerance_px",
+    "line_angle_error_deg",
+    "FrameOutcome",
+    "FrameTruth",
+    "combine",
+    "format_strata",
+    "format_table",
+    "load_truth",
+    "score_clip",
+    "strata_of",
+]
+
 DEFAULT_TOLERANCE_MM = 3.0  # "target hit" in Perk Tutor; near clinicians' 2.7 mm acceptable error
 DEFAULT_TOLERANCE_PX = 20.0  # used only for clips without a scale
+FALSE_TRACK_FRAMES = 10  # a third of a second at 30 fps: long enough for a user to act on it
 
 
 @dataclass(frozen=True)
-class FrameTruth:
-    """The labels of one frame (full-frame pixels)."""
+class FrameOutcome:
+    """What happened on one scored frame that is worth a picture: ``kind`` is "hit" (localised),
+    "miss" (visible needle, no localised hit) or "false" (a detection on a needle-free frame)."""
 
-    visible: bool
-    needle_present: bool
-    tip: Point | None
-    entry: Point | None
-    angle_deg: float | None
-    contrast: float | None = None  # shaft / tissue echo ratio over the visible shaft (simulator)
-
-
-@dataclass
-class ClipTruth:
-    """The labels of one clip."""
-
-    name: str
-    frames: list[FrameTruth]
-    mm_per_px: float | None = None
-    roi: Roi | None = None
-    fps: float | None = None
-
-
-def _point(value: object) -> Point | None:
-    return None if value is None else Point(float(value[0]), float(value[1]))
-
-
-def load_truth(path: str | Path) -> ClipTruth:
-    """Reads a ``truth.json``.
-
-    Raises:
-        UsguideError: when the file is missing or not a usguide truth file.
-    """
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("format") != TRUTH_FORMAT:
-            raise ValueError(f"format is {data.get('format')!r}, expected {TRUTH_FORMAT!r}")
-        frames = [
-            FrameTruth(
-                visible=bool(item["visible"]),
-                needle_present=bool(item.get("needle_present", item["visible"])),
-                tip=_point(item.get("tip")),
-                entry=_point(item.get("entry")),
-                angle_deg=None if item.get("angle_deg") is None else float(item["angle_deg"]),
-                contrast=None if item.get("contrast") is None else float(item["contrast"]),
-            )
-            for item in sorted(data["frames"], key=lambda item: int(item["frame"]))
-        ]
-        roi = data.get("roi")
-        return ClipTruth(
-            name=path.parent.name,
-            frames=frames,
-            mm_per_px=None if data.get("mm_per_px") is None else float(data["mm_per_px"]),
-            roi=None if roi is None else Roi(*(int(v) for v in roi)),
-            fps=None if data.get("fps") is None else float(data["fps"]),
-        )
-    except FileNotFoundError:
-        raise UsguideError(f"no truth file at {path} — give a folder of labelled clips") from None
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
-        raise UsguideError(
-            f"bad truth file {path}: {exc} — regenerate it with usguide simulate"
-        ) from None
-
-
-# Recall is also reported per stratum of visible needles, to show what limits it.
-CONTRAST_BINS = ((2.0, "contrast <2x"), (3.0, "contrast 2-3x"), (math.inf, "contrast >=3x"))
-LENGTH_BINS_MM = ((5.0, "visible <5 mm"), (10.0, "visible 5-10 mm"), (math.inf, "visible >=10 mm"))
-STRATA = tuple(name for _, name in CONTRAST_BINS + LENGTH_BINS_MM)
-
-
-def strata_of(label: FrameTruth, mm_per_px: float | None) -> list[str]:
-    """The strata a visible frame belongs to (one per known property: contrast, visible length)."""
-    names = []
-    if label.contrast is not None:
-        names.append(next(name for top, name in CONTRAST_BINS if label.contrast < top))
-    if mm_per_px and label.tip is not None and label.entry is not None:
-        length_mm = math.dist(label.tip, label.entry) * mm_per_px
-        names.append(next(name for top, name in LENGTH_BINS_MM if length_mm < top))
-    return names
+    clip: str
+    frame: int
+    kind: str
+    strata: tuple[str, ...]
+    needle: Needle | None
+    label: FrameTruth
+    tip_error_px: float | None = None
+    angle_error_deg: float | None = None
 
 
 @dataclass
@@ -131,6 +111,12 @@ class ClipScore:
     angle_errors_deg: list[float] = field(default_factory=list)
     seconds: float = 0.0
     strata: dict[str, list[int]] = field(default_factory=dict)  # name -> [visible, found]
+    group: str = ""  # the clip's "set" tag (the suite's heldout / generalisation), if any
+    localised_hits: int = 0
+    by_stratum: dict[str, StratumCounts] = field(default_factory=dict)
+    obvious_misses: list[tuple[str, int]] = field(default_factory=list)  # (clip, frame)
+    false_tracks: list[tuple[str, int, int]] = field(default_factory=list)  # (clip, first, last)
+    outcomes: list[FrameOutcome] = field(default_factory=list)  # for pictures, not reported
 
     @property
     def recall(self) -> float | None:
@@ -146,6 +132,15 @@ class ClipScore:
         if not self.needle_free_frames:
             return None
         return self.needle_free_detections / self.needle_free_frames
+
+    @property
+    def localised_recall(self) -> float | None:
+        return self.localised_hits / self.visible_frames if self.visible_frames else None
+
+    @property
+    def obvious_recall(self) -> float | None:
+        counts = self.by_stratum.get(OBVIOUS)
+        return counts.localised / counts.visible if counts and counts.visible else None
 
     @property
     def fps(self) -> float | None:
@@ -178,6 +173,22 @@ class ClipScore:
                 for name in STRATA
                 if name in self.strata  # a stratum exists once it has a visible frame
             },
+            "localised_hits": self.localised_hits,
+            "localised_recall": _round(self.localised_recall),
+            "obvious_frames": self.by_stratum[OBVIOUS].visible if OBVIOUS in self.by_stratum else 0,
+            "obvious_recall": _round(self.obvious_recall),
+            "obvious_misses": [{"clip": c, "frame": f} for c, f in self.obvious_misses],
+            "off_needle_tracks": len(self.false_tracks),
+            "off_needle_track_frames": sum(
+                last - first + 1 for _, first, last in self.false_tracks
+            ),
+            "off_needle_track_runs": [
+                {"clip": c, "first": first, "last": last} for c, first, last in self.false_tracks
+            ],
+            "strata": {
+                name: self.by_stratum[name].summary()
+                for name in sorted(self.by_stratum, key=sort_key)
+            },
         }
 
 
@@ -197,11 +208,6 @@ def _stats(values: Sequence[float]) -> dict:
     }
 
 
-def angle_error_deg(detected: float, truth: float) -> float:
-    """Absolute difference of two probe-face angles (both 0..90)."""
-    return abs(float(detected) - float(truth))
-
-
 def score_clip(
     predictions: Sequence[Needle | None],
     truth: ClipTruth,
@@ -213,22 +219,64 @@ def score_clip(
 ) -> ClipScore:
     """Scores one clip's per-frame predictions (full-frame pixels) against its labels.
 
-    ``predictions`` and ``truth.frames`` are matched by position; the shorter length is scored.
+    A label is matched with ``predictions[label.frame]`` (its position in ``truth.frames`` when
+    ``frame`` is -1); labels beyond the predictions, and predictions without a label, are not
+    scored.
     """
     scale = truth.mm_per_px
     tolerance = tolerance_mm / scale if scale else tolerance_px
-    score = ClipScore(name=truth.name, detector=detector, seconds=seconds)
-    for needle, label in zip(predictions, truth.frames, strict=False):
+    hit_tolerance = hit_tolerance_px(truth, tolerance_px)
+    score = ClipScore(
+        name=truth.name, detector=detector, seconds=seconds, group=truth.tags.get("set", "")
+    )
+    run: list[int] = []  # frames of the current off-needle run
+
+    def close_run() -> None:
+        if len(run) >= FALSE_TRACK_FRAMES:
+            score.false_tracks.append((truth.name, run[0], run[-1]))
+        run.clear()
+
+    for position, label in enumerate(truth.frames):
+        index = label.frame if label.frame >= 0 else position
+        if index >= len(predictions):
+            continue
+        needle = predictions[index]
         score.frames += 1
+        tags = truth.tags_of(label)
+        if needle is not None and off_needle(needle, label, hit_tolerance):
+            if run and run[-1] != index - 1:
+                close_run()
+            run.append(index)
+        else:
+            close_run()
         if not label.needle_present:
             score.needle_free_frames += 1
             score.needle_free_detections += needle is not None
+            for name in scene_strata(tags):
+                counts = score.by_stratum.setdefault(name, StratumCounts())
+                counts.free += 1
+                counts.free_detections += needle is not None
+            if needle is not None:
+                score.outcomes.append(
+                    FrameOutcome(
+                        truth.name, index, "false", tuple(scene_strata(tags)), needle, label
+                    )
+                )
         visible = label.visible and label.tip is not None
         score.visible_frames += visible
         strata = strata_of(label, scale) if visible else []
         for name in strata:
             score.strata.setdefault(name, [0, 0])[0] += 1
+        every = frame_strata(label, tags, scale) if visible else []
+        for name in every:
+            score.by_stratum.setdefault(name, StratumCounts()).visible += 1
         if needle is None:
+            if visible:
+                score.outcomes.append(
+                    FrameOutcome(truth.name, index, "miss", tuple(every), None, label)
+                )
+                if OBVIOUS in every:
+                    score.obvious_misses.append((truth.name, index))
             continue
         score.detections += 1
         if not visible:
@@ -246,14 +294,30 @@ def score_clip(
             score.true_positives += 1
             for name in strata:
                 score.strata[name][1] += 1
+            for name in every:
+                score.by_stratum[name].found += 1
         else:
             score.false_positives += 1
+        line_error = line_angle_error_deg(needle, label)
+        hit = error <= hit_tolerance and (line_error is None or line_error <= HIT_ANGLE_DEG)
+        score.localised_hits += hit
+        for name in every if hit else ():
+            score.by_stratum[name].localised += 1
+        if not hit and OBVIOUS in every:
+            score.obvious_misses.append((truth.name, index))
+        kind = "hit" if hit else "miss"
+        score.outcomes.append(
+            FrameOutcome(truth.name, index, kind, tuple(every), needle, label, error, line_error)
+        )
+    close_run()
     return score
 
 
 def combine(scores: Sequence[ClipScore], name: str = "overall") -> ClipScore:
     """Pools several clips' scores of one detector (counts summed, error samples concatenated)."""
     total = ClipScore(name=name, detector=scores[0].detector if scores else "")
+    groups = {score.group for score in scores}
+    total.group = groups.pop() if len(groups) == 1 else ""
     for score in scores:
         for attr in (
             "frames",
@@ -265,15 +329,24 @@ def combine(scores: Sequence[ClipScore], name: str = "overall") -> ClipScore:
             "needle_free_detections",
             "swaps",
             "seconds",
+            "localised_hits",
         ):
             setattr(total, attr, getattr(total, attr) + getattr(score, attr))
-        total.tip_errors_px.extend(score.tip_errors_px)
-        total.tip_errors_mm.extend(score.tip_errors_mm)
-        total.angle_errors_deg.extend(score.angle_errors_deg)
-        for name, (visible, found) in score.strata.items():
-            counts = total.strata.setdefault(name, [0, 0])
+        for attr in (
+            "tip_errors_px",
+            "tip_errors_mm",
+            "angle_errors_deg",
+            "obvious_misses",
+            "false_tracks",
+            "outcomes",
+        ):
+            getattr(total, attr).extend(getattr(score, attr))
+        for stratum, (visible, found) in score.strata.items():
+            counts = total.strata.setdefault(stratum, [0, 0])
             counts[0] += visible
             counts[1] += found
+        for stratum, counts in score.by_stratum.items():
+            total.by_stratum.setdefault(stratum, StratumCounts()).add(counts)
     return total
 
 
@@ -296,7 +369,8 @@ def format_strata(rows: Sequence[ClipScore]) -> str:
 def format_table(rows: Sequence[ClipScore]) -> str:
     """A fixed-width text table, one row per (clip, detector)."""
     header = (
-        f"{'clip':<16} {'detector':<10} {'frames':>6} {'recall':>7} {'prec':>6} {'FP/free':>7} "
+        f"{'clip':<24} {'detector':<10} {'frames':>6} {'recall':>7} {'loc-hit':>7} {'prec':>6} "
+        f"{'FP/free':>7} "
         f"{'tip med':>8} {'tip p90':>8} {'ang med':>7} {'ang p90':>7} {'swaps':>5} {'fps':>6}"
     )
     lines = [header, "-" * len(header)]
@@ -306,8 +380,9 @@ def format_table(rows: Sequence[ClipScore]) -> str:
         tip = _stats(tips)
         angle = _stats(row.angle_errors_deg)
         lines.append(
-            f"{row.name[:16]:<16} {row.detector[:10]:<10} {row.frames:>6} {_pct(row.recall):>7} "
-            f"{_pct(row.precision):>6} {_pct(row.false_positive_rate):>7} "
+            f"{row.name[:24]:<24} {row.detector[:10]:<10} {row.frames:>6} {_pct(row.recall):>7} "
+            f"{_pct(row.localised_recall):>7} {_pct(row.precision):>6} "
+            f"{_pct(row.false_positive_rate):>7} "
             f"{_num(tip['median'], unit):>8} {_num(tip['p90'], unit):>8} "
             f"{_num(angle['median'], '°'):>7} {_num(angle['p90'], '°'):>7} {row.swaps:>5} "
             f"{_num(row.fps, ''):>6}"
