@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from usguide.detect.analyzer import FrameAnalyzer
+from usguide.analysis.analyzer import FrameAnalyzer
 from usguide.detect.base import Detector, NeedleMaps
 from usguide.types import Calibration, Frame, Point, Roi
 

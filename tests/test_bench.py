@@ -12,7 +12,8 @@ import pytest
 from usguide.cli import main
 from usguide.errors import UsguideError
 from usguide.pipeline import bench as bench_module
-from usguide.pipeline.bench import BenchConfig, PacedSource
+from usguide.pipeline.bench import BenchConfig
+from usguide.sources.paced import PacedSource
 from usguide.types import FrameResult, Needle, Point, StageSpan, Timings
 
 HAVE_CLASSICAL = importlib.util.find_spec("usguide.detect.classical") is not None
@@ -32,7 +33,16 @@ def tiny_video(tmp_path):
 
 
 class FakeAnalyzer:
+    """An ``Analyzer`` that finds the same needle in every frame at once."""
+
+    name = "fake"
     detector = None
+
+    def reset(self):
+        pass
+
+    def set_target(self, point):
+        pass
 
     def process(self, frame):
         start = __import__("time").perf_counter_ns()

@@ -100,7 +100,7 @@ def test_moving_needle_found_static_layer_ignored():
 
 
 def test_static_layer_without_needle_gives_no_needle_after_tracker():
-    from usguide.detect.analyzer import FrameAnalyzer
+    from usguide.analysis.analyzer import FrameAnalyzer
     from usguide.types import Frame
 
     analyzer = FrameAnalyzer(ClassicalDetector())

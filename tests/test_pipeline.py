@@ -117,6 +117,13 @@ class FakeAnalyzer:
         self.release = threading.Event()
         self.block_first = block_first
         self.detector = type("Det", (), {"name": "fake", "input_scale": 1.0})()
+        self.name = "fake"
+
+    def reset(self) -> None:
+        pass
+
+    def set_target(self, point: Point | None) -> None:
+        pass
 
     def process(self, frame: Frame) -> FrameResult:
         start = time.perf_counter_ns()

@@ -12,7 +12,7 @@ import math
 
 import pytest
 
-from usguide.detect.analyzer import FrameAnalyzer
+from usguide.analysis.analyzer import FrameAnalyzer
 from usguide.paths import default_model_path
 from usguide.sources.factory import make_source
 from usguide.types import Roi

@@ -14,8 +14,9 @@ import pytest
 
 import usguide.sources.pacing as pacing_module
 from usguide.errors import UsguideError
-from usguide.record.reader import RecordingSource, SessionReader
+from usguide.record.reader import SessionReader
 from usguide.record.writer import SessionWriter
+from usguide.sources.recording import RecordingSource
 from usguide.types import Calibration, Frame, SourceInfo, SourceState
 
 W, H = 160, 120

@@ -7,10 +7,10 @@ import time
 import numpy as np
 import pytest
 
+from usguide.analysis.recorded import RecordedAnalyzer
 from usguide.errors import UsguideError
-from usguide.pipeline.recorded import RecordedAnalyzer
-from usguide.pipeline.replay import ReplayController
 from usguide.sources.base import FrameSource
+from usguide.sources.replay import ReplayController
 from usguide.types import Frame, SourceInfo, SourceState
 
 

@@ -126,8 +126,8 @@ def test_source_rejects_unknown_variant() -> None:
 def test_demo_writes_a_session_with_truth(tmp_path: Path, monkeypatch) -> None:
     import dataclasses
 
-    from usguide.record.reader import RecordingSource
     from usguide.simulate import export
+    from usguide.sources.recording import RecordingSource
 
     small = dataclasses.replace(export.DEMO_CONFIG, n_frames=6, width=160, height=120)
     monkeypatch.setattr(export, "DEMO_CONFIG", small)

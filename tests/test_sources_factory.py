@@ -57,9 +57,9 @@ def test_recording_and_demo_use_recording_source(tmp_path, monkeypatch):
         def __init__(self, path, realtime=False, loop=False):
             calls.append((path, realtime, loop))
 
-    module = types.ModuleType("usguide.record.reader")
+    module = types.ModuleType("usguide.sources.recording")
     module.RecordingSource = FakeRecordingSource
-    monkeypatch.setitem(sys.modules, "usguide.record.reader", module)
+    monkeypatch.setitem(sys.modules, "usguide.sources.recording", module)
     session = tmp_path / "session"
     session.mkdir()
     (session / "meta.json").write_text("{}")

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-from usguide.detect.analyzer import FrameAnalyzer
+from usguide.analysis.analyzer import FrameAnalyzer
 from usguide.detect.factory import add_detector_arguments, detector_from_args
 from usguide.errors import UsguideError
 from usguide.sources.base import FrameSource

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from usguide import __version__
+from usguide.defaults import BUDGET_MS
 from usguide.errors import UsguideError
 from usguide.pipeline.bench import BenchConfig, run_bench
 from usguide.pipeline.bench_report import format_compare, format_report, system_info
@@ -38,7 +39,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--provider", metavar="NAME", default="cpu", help="ONNX Runtime provider")
     parser.add_argument("--threads", type=int, default=None, metavar="T", help="inference threads")
     parser.add_argument("--warmup", type=int, default=10, metavar="N", help="frames left out")
-    parser.add_argument("--budget", type=float, default=50.0, metavar="MS", help="latency budget")
+    parser.add_argument(
+        "--budget", type=float, default=BUDGET_MS, metavar="MS", help="latency budget"
+    )
     parser.add_argument("--json", type=Path, default=None, metavar="FILE", help="write all results")
     parser.add_argument(
         "--plot", type=Path, default=None, metavar="FILE.png", help="write a figure"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from usguide.defaults import BUDGET_MS, DISPLAY_MODES
 from usguide.detect.factory import add_detector_arguments
 from usguide.errors import UsguideError
 from usguide.sources.factory import add_source_arguments
@@ -29,14 +30,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     add_source_arguments(parser)
     add_detector_arguments(parser)
-    parser.add_argument("--budget-ms", type=float, default=50.0, help="latency budget (default 50)")
+    parser.add_argument(
+        "--budget-ms", type=float, default=BUDGET_MS, help=f"latency budget (default {BUDGET_MS:g})"
+    )
     parser.add_argument(
         "--record", metavar="DIR", type=Path, help="folder for recordings (R starts one)"
     )
     parser.add_argument(
         "--display-mode",
-        choices=("paired", "lowest-latency"),
-        default="paired",
+        choices=DISPLAY_MODES,
+        default=DISPLAY_MODES[0],
         help="paired: overlay on its own frame; lowest-latency: newest frame with the last overlay",
     )
     parser.add_argument(

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PyQt5 import QtCore, QtGui, QtWidgets
 
+from usguide.defaults import FALLBACK_FPS
 from usguide.errors import UsguideError
 from usguide.gui.controls import ControlsPanel
 from usguide.gui.help_overlay import Banner, HelpOverlay
@@ -101,13 +104,14 @@ class MainWindow(QtWidgets.QMainWindow):
             lambda full: self.image_view.set_show_region_only(not full)
         )
         self.controls.toggles_changed.connect(self._on_toggles)
-        self.replay_bar.play_toggled.connect(lambda playing: self._replay("set_playing", playing))
-        self.replay_bar.step.connect(lambda delta: self._replay("step", delta))
-        self.replay_bar.seek.connect(lambda index: self._replay("seek", index))
-        self.replay_bar.speed_changed.connect(lambda speed: self._replay("set_speed", speed))
-        self.replay_bar.loop_changed.connect(lambda loop: self._replay("set_loop", loop))
-        self.replay_bar.overlay_mode_changed.connect(
-            lambda mode: self._replay("set_overlay_mode", mode)
+        bar, runtime = self.replay_bar, self.runtime
+        bar.play_toggled.connect(self._replay(lambda playing: runtime.replay_set_playing(playing)))
+        bar.step.connect(self._replay(lambda delta: runtime.replay_step(delta)))
+        bar.seek.connect(self._replay(lambda index: runtime.replay_seek(index)))
+        bar.speed_changed.connect(self._replay(lambda speed: runtime.replay_set_speed(speed)))
+        bar.loop_changed.connect(self._replay(lambda loop: runtime.replay_set_loop(loop)))
+        bar.overlay_mode_changed.connect(
+            self._replay(lambda mode: runtime.replay_set_overlay_mode(mode))
         )
         self.resize(1280, 900)
 
@@ -180,7 +184,7 @@ class MainWindow(QtWidgets.QMainWindow):
         replay = self.runtime.replay
         if replay is not None:
             info = self.runtime.info
-            fps = info.fps if info is not None else 30.0
+            fps = info.fps if info is not None else FALLBACK_FPS
             self.replay_bar.show_position(
                 result.frame.index, replay.frame_count, fps, replay.playing
             )
@@ -195,7 +199,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def stale_after_ms(self) -> float:
         """A frame on screen older than this is stale: the budget plus one source frame interval."""
         info = self.runtime.info
-        interval = 1000.0 / info.fps if info is not None and info.fps > 0 else 1000.0 / 30.0
+        interval = 1000.0 / info.fps if info is not None and info.fps > 0 else 1000.0 / FALLBACK_FPS
         return self.runtime.budget_ms + interval
 
     def _update_banner(self, now_ns: int) -> None:
@@ -325,7 +329,10 @@ class MainWindow(QtWidgets.QMainWindow):
         if replay is not None:
             self.replay_bar.set_recorded_overlay_available(self.runtime.has_recorded_overlay)
             self.replay_bar.show_position(
-                replay.position, replay.frame_count, info.fps if info else 30.0, replay.playing
+                replay.position,
+                replay.frame_count,
+                info.fps if info else FALLBACK_FPS,
+                replay.playing,
             )
         self.controls.source_label.setText(
             f"{info.name} ({info.kind})" if info is not None else "no source"
@@ -335,11 +342,17 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.runtime.recording_path is None and self.controls.record_button.isChecked():
             self.controls.record_button.setChecked(False)  # opening a source ended the recording
 
-    def _replay(self, action: str, value: object) -> None:
-        if self.runtime.replay is None:
-            return
-        getattr(self.runtime, f"replay_{action}")(value)
-        self._numbers_at_ns = 0
+    def _replay(self, control: Callable[[Any], None]) -> Callable[[Any], None]:
+        """A replay-bar slot: runs ``control`` when a recorded source plays, then refreshes the
+        numbers."""
+
+        def slot(value: Any) -> None:
+            if self.runtime.replay is None:
+                return
+            control(value)
+            self._numbers_at_ns = 0
+
+        return slot
 
     def _on_select_region(self, selecting: bool) -> None:
         if selecting:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from PyQt5 import QtCore, QtGui, QtWidgets
 
+from usguide.defaults import FALLBACK_FPS
+
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 OVERLAY_MODES = (("model", "overlay: current model"), ("recorded", "overlay: as recorded"))
 
@@ -137,7 +139,7 @@ class ReplayBar(QtWidgets.QWidget):
             if not self.slider.isSliderDown():
                 self.slider.setValue(index)
             self.play_button.setChecked(playing)
-            rate = fps if fps > 0 else 30.0
+            rate = fps if fps > 0 else FALLBACK_FPS
             self.time_label.setText(
                 f"{format_time(index / rate)} / {format_time(max(0, frame_count - 1) / rate)}"
                 f"  frame {index + 1}/{frame_count}"

@@ -12,13 +12,21 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from usguide.defaults import BUDGET_MS, DISPLAY_MODES
 from usguide.errors import UsguideError
+from usguide.pipeline.budget import PipelineState
 from usguide.pipeline.stats import PipelineStats
 from usguide.types import Calibration, FrameResult, Point, Roi, SourceInfo
 
-LIVE_PREFIXES = ("device:", "/dev/video", "sim")
+if TYPE_CHECKING:  # the pipeline, sources and detectors load when a source opens
+    from usguide.analysis.base import Analyzer
+    from usguide.detect.base import Detector
+    from usguide.pipeline.runner import Pipeline
+    from usguide.record.writer import SessionWriter
+    from usguide.sources.calibrated import CalibratedSource
+    from usguide.sources.replay import ReplayController
 
 
 @dataclass
@@ -35,8 +43,8 @@ class RuntimeOptions:
     model: str | None = None
     provider: str = "cpu"
     threads: int | None = None
-    budget_ms: float = 50.0
-    display_mode: str = "paired"
+    budget_ms: float = BUDGET_MS
+    display_mode: str = DISPLAY_MODES[0]
     record_dir: Path | None = None
     output_dir: Path = field(default_factory=lambda: Path.cwd() / "usguide-output")
     loop: bool = True
@@ -58,23 +66,23 @@ class Runtime:
     """
 
     def __init__(
-        self, options: RuntimeOptions, detector_factory: Callable[[], Any] | None = None
+        self, options: RuntimeOptions, detector_factory: Callable[[], Detector] | None = None
     ) -> None:
         self.options = options
         self.budget_ms = options.budget_ms
         self._detector_factory = detector_factory
-        self._detector: Any = None
-        self.pipeline: Any = None
-        self.replay: Any = None
+        self._detector: Detector | None = None
+        self.pipeline: Pipeline | None = None
+        self.replay: ReplayController | None = None
         self.spec: str | None = None  # what is open now, as given to make_source
         self.info: SourceInfo | None = None
-        self._calibrated: Any = None
-        self._analyzers: dict[str, Any] = {}
+        self._calibrated: CalibratedSource | None = None
+        self._analyzers: dict[str, Analyzer] = {}
         self.overlay_mode = "model"
         self._cursor: int | None = None  # replay frame last asked for (seek/step)
         self._subscribers: list[Callable[[FrameResult], None]] = []
         self._recent = deque(maxlen=8)  # recent images for automatic region detection
-        self._writer: Any = None
+        self._writer: SessionWriter | None = None
         self.recording_path: Path | None = None
         self._target: Point | None = None
         self._lock = threading.Lock()
@@ -90,22 +98,25 @@ class Runtime:
 
     def open(self, spec: str | None = None) -> None:
         """Opens ``spec`` (default: the options' or the demo); starts or switches the pipeline."""
-        from usguide.pipeline.recorded import RecordedAnalyzer
-        from usguide.pipeline.replay import ReplayController
+        from usguide.analysis.recorded import RecordedAnalyzer
         from usguide.pipeline.runner import Pipeline
-        from usguide.sources.factory import CalibratedSource, make_source
+        from usguide.sources.calibrated import CalibratedSource
+        from usguide.sources.factory import is_live, make_source
+        from usguide.sources.recording import RecordingSource
+        from usguide.sources.replay import ReplayController
 
         spec = spec or self.options.spec or default_spec()
-        live = spec.startswith(LIVE_PREFIXES)
+        live = is_live(spec)
         opts = self.options
         inner = make_source(spec, fps=opts.fps, realtime=live, loop=False, backend=opts.backend)
         calibrated = CalibratedSource(
             inner, roi=opts.roi, mm_per_px=opts.mm_per_px, depth_mm=opts.depth_mm
         )
-        feed = calibrated if live else ReplayController(calibrated, loop=opts.loop)
+        replay = None if live else ReplayController(calibrated, loop=opts.loop)
+        feed = calibrated if replay is None else replay
         feed.open()
-        analyzers = {"model": self._model_analyzer()}
-        if hasattr(inner, "results_for"):
+        analyzers: dict[str, Analyzer] = {"model": self._model_analyzer()}
+        if isinstance(inner, RecordingSource):
             analyzers["recorded"] = RecordedAnalyzer(inner)
         for analyzer in analyzers.values():
             analyzer.set_target(self._target)
@@ -131,12 +142,12 @@ class Runtime:
             analyzers,
             mode,
         )
-        self.replay = None if live else feed
+        self.replay = replay
         self.spec = spec
         self._cursor = None
 
-    def _model_analyzer(self) -> Any:
-        from usguide.detect.analyzer import FrameAnalyzer
+    def _model_analyzer(self) -> Analyzer:
+        from usguide.analysis.analyzer import FrameAnalyzer
 
         if self._detector is None:
             if self._detector_factory is not None:
@@ -158,8 +169,8 @@ class Runtime:
 
     # -- state --------------------------------------------------------------------------------
     @property
-    def state(self) -> Any:
-        return "ok" if self.pipeline is None else self.pipeline.state
+    def state(self) -> PipelineState:
+        return PipelineState.OK if self.pipeline is None else self.pipeline.state
 
     @property
     def stats(self) -> PipelineStats | None:

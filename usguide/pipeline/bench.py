@@ -16,11 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from usguide.analysis.base import Analyzer
+from usguide.defaults import BUDGET_MS, WARMUP_FRAMES
 from usguide.errors import UsguideError
 from usguide.pipeline.runner import Pipeline
-from usguide.pipeline.stats import END_TO_END, INFERENCE, OVERHEAD
-from usguide.sources.base import FrameSource, WrappedSource
-from usguide.types import Frame, FrameResult
+from usguide.pipeline.stats import END_TO_END, INFERENCE, OVERHEAD, PipelineStats
+from usguide.sources.base import FrameSource
+from usguide.sources.paced import PacedSource
+from usguide.types import FrameResult
 
 PER_FRAME_CAP = 20_000  # per-frame samples kept for the JSON and the plot (thinned beyond)
 _POLL_S = 0.05
@@ -38,8 +41,8 @@ class BenchConfig:
     provider: str = "cpu"
     threads: int | None = None
     model: str | None = None
-    warmup: int = 10
-    budget_ms: float = 50.0
+    warmup: int = WARMUP_FRAMES
+    budget_ms: float = BUDGET_MS
     soak_s: float | None = None  # run for this long instead of ``frames``
     soak_interval_s: float = 10.0
     label: str = ""
@@ -82,69 +85,6 @@ class BenchConfig:
 
     def to_json(self) -> dict:
         return {k: v for k, v in dataclasses.asdict(self).items() if not k.startswith("_")}
-
-
-class PacedSource(WrappedSource):
-    """Releases an inner source's frames at ``fps`` (or when ``gate`` allows), with fresh
-    timestamps.
-
-    The frame is read (decoded) before waiting, so decoding never counts as latency. Released frames
-    are renumbered 0, 1, 2, ... (a looped file repeats its own indices) and stamped ``t_capture_ns``
-    on release.
-    """
-
-    def __init__(
-        self,
-        inner: FrameSource,
-        fps: float | None = None,
-        gate: Callable[[float], bool] | None = None,
-    ) -> None:
-        if fps is not None and fps <= 0:
-            raise UsguideError(f"--fps {fps:g} must be positive")
-        super().__init__(inner)
-        self.fps, self.gate = fps, gate
-        self.released = 0
-        self._origin_ns: int | None = None
-        self._closed = False
-
-    def open(self) -> None:
-        self.inner.open()
-        self._closed = False
-
-    def close(self) -> None:
-        self._closed = True
-        self.inner.close()
-
-    def read(self) -> Frame | None:
-        frame = self.inner.read()
-        if frame is None:
-            return None
-        if self.fps:
-            self._wait_for_tick()
-        elif self.gate is not None:
-            while not self._closed and not self.gate(0.05):
-                pass
-        now = time.perf_counter_ns()
-        if self._origin_ns is None:
-            self._origin_ns = now
-        frame.t_capture_ns = now
-        frame.source_ms = (now - self._origin_ns) / 1e6
-        frame.index = self.released
-        self.released += 1
-        return frame
-
-    def _wait_for_tick(self) -> None:
-        period_ns = int(1e9 / self.fps)
-        now = time.perf_counter_ns()
-        if self._origin_ns is None:
-            self._origin_ns = now
-            return
-        due = self._origin_ns + self.released * period_ns
-        if now > due + period_ns:  # fell behind (slow decode): restart the clock, never burst
-            self._origin_ns = now - self.released * period_ns
-            return
-        while not self._closed and (remaining := due - time.perf_counter_ns()) > 0:
-            time.sleep(min(remaining / 1e9, 0.05))
 
 
 class FrameTimeline:
@@ -193,11 +133,11 @@ def open_bench_source(spec: str | None) -> FrameSource:
     return make_source(spec or "demo", loop=True)
 
 
-def make_bench_analyzer(config: BenchConfig) -> tuple[Any | None, dict]:
+def make_bench_analyzer(config: BenchConfig) -> tuple[Analyzer | None, dict]:
     """The analyzer for a configuration and a description of its detector (None for ``none``)."""
     if config.detector == "none":
         return None, {"name": "none"}
-    from usguide.detect.analyzer import FrameAnalyzer
+    from usguide.analysis.analyzer import FrameAnalyzer
     from usguide.detect.factory import make_detector
 
     detector = make_detector(config.detector, config.model, config.provider, config.threads)
@@ -218,7 +158,7 @@ def run_bench(
     *,
     progress: Callable[[int, int, float], None] | None = None,
     source: FrameSource | None = None,
-    analyzer_factory: Callable[[BenchConfig], tuple[Any | None, dict]] = make_bench_analyzer,
+    analyzer_factory: Callable[[BenchConfig], tuple[Analyzer | None, dict]] = make_bench_analyzer,
 ) -> dict:
     """Runs one configuration and returns every statistic as JSON-ready data.
 
@@ -293,8 +233,8 @@ def run_bench(
             soak.append(_soak_sample(pipeline, process, end_wall - started))
     finally:
         pipeline.stop()
-        detector = getattr(analyzer, "detector", None)
-        if detector is not None and callable(getattr(detector, "close", None)):
+        detector = analyzer.detector if analyzer is not None else None
+        if detector is not None:
             detector.close()
     wall0, cpu0 = measured_from or (started, end_cpu)
     wall = max(end_wall - wall0, 1e-9)
@@ -311,7 +251,7 @@ def run_bench(
     }
 
 
-def _summary(stats: Any, wall: float, cpu: float) -> dict:
+def _summary(stats: PipelineStats, wall: float, cpu: float) -> dict:
     stages = {name: series.run.to_json() for name, series in stats.stages.items()}
     latency = stats.latency
     empty = {"count": 0, "p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0, "mean": 0.0}

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from usguide.defaults import BUDGET_MS
 from usguide.types import SourceState
 
 
@@ -54,7 +55,7 @@ class PipelineState(str, enum.Enum):
 class BudgetPolicy:
     """The numbers of the budget policy (see the module docstring)."""
 
-    budget_ms: float = 50.0
+    budget_ms: float = BUDGET_MS
     window: int = 30
     min_frames: int = 10
     warn_fraction: float = 0.8

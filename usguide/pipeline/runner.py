@@ -13,11 +13,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
 
+from usguide.analysis.base import Analyzer
+from usguide.defaults import BUDGET_MS, DISPLAY_MODES, WARMUP_FRAMES
+from usguide.detect.base import Detector
 from usguide.pipeline.budget import BudgetMonitor, BudgetPolicy, PipelineState
 from usguide.pipeline.capture import CaptureThread, source_state
-from usguide.pipeline.feed import RecorderFeed
+from usguide.pipeline.feed import Recorder, RecorderFeed
 from usguide.pipeline.freshness import FreshnessPolicy
 from usguide.pipeline.live import LiveFrameResult, live_result
 from usguide.pipeline.slots import LatestSlot
@@ -30,9 +33,17 @@ __all__ = ["DISPLAY_MODES", "LiveFrameResult", "Pipeline"]
 
 log = logging.getLogger(__name__)
 
-DISPLAY_MODES = ("paired", "lowest-latency")
 _POLL_S = 0.05  # worker wake-up period to check stop and stalls
 _FRESH_MARGIN_S = 0.001  # jitter allowance when waiting for the next frame
+
+
+@dataclass(slots=True)
+class _Captured:
+    """A frame in the newest-frame slot, with the source generation it came from (a frame of a
+    replaced source is analysed but not shown)."""
+
+    generation: int
+    frame: Frame
 
 
 class Pipeline:
@@ -43,10 +54,10 @@ class Pipeline:
 
     Args:
         source: where frames come from.
-        analyzer: ``process(frame) -> FrameResult`` (``FrameAnalyzer``, ``RecordedAnalyzer``); None
-            for pure capture and display (results carry needle None).
+        analyzer: an ``Analyzer`` (``FrameAnalyzer``, ``RecordedAnalyzer``); None for pure capture
+            and display (results carry needle None).
         budget_ms: capture-to-result budget watched by the ``BudgetMonitor``.
-        recorder: ``write(frame, result_json) -> bool``; gets every captured frame it can write.
+        recorder: a ``Recorder`` (``SessionWriter``); gets every captured frame it can write.
         display_mode: ``"paired"`` (subscribers get each result, frame and overlay from the same
             frame) or ``"lowest-latency"`` (subscribers get every captured frame at once as a
             ``LiveFrameResult`` with the last overlay, called from the capture thread).
@@ -63,12 +74,12 @@ class Pipeline:
     def __init__(
         self,
         source: FrameSource,
-        analyzer: Any | None = None,
+        analyzer: Analyzer | None = None,
         *,
-        budget_ms: float = 50.0,
-        recorder: Any | None = None,
-        display_mode: str = "paired",
-        warmup_frames: int = 10,
+        budget_ms: float = BUDGET_MS,
+        recorder: Recorder | None = None,
+        display_mode: str = DISPLAY_MODES[0],
+        warmup_frames: int = WARMUP_FRAMES,
         budget_policy: BudgetPolicy | None = None,
         stats_window: int = 300,
         open_source: bool = True,
@@ -83,11 +94,10 @@ class Pipeline:
         self._freshness = FreshnessPolicy(fresh_wait)
         self._stats = StatsCollector(warmup_frames=warmup_frames, window=stats_window)
         self._budget = BudgetMonitor(
-            budget_ms, detector=getattr(analyzer, "detector", None), policy=budget_policy
+            budget_ms, detector=_detector_of(analyzer), policy=budget_policy
         )
         self._feed = self._make_feed(recorder)
-        self._frames: LatestSlot[tuple[int, Frame]] = LatestSlot()
-        self._results: LatestSlot[FrameResult] = LatestSlot()
+        self._frames: LatestSlot[_Captured] = LatestSlot()
         self._subscribers: Subscribers[FrameResult] = Subscribers(self._note_error)
         self._result_subscribers: Subscribers[FrameResult] = Subscribers(self._note_error)
         self._lock = threading.Lock()
@@ -168,14 +178,14 @@ class Pipeline:
         # that the worker is analysing right now.
         self._start_capture()
 
-    def set_analyzer(self, analyzer: Any | None) -> None:
+    def set_analyzer(self, analyzer: Analyzer | None) -> None:
         """Uses another analyzer from the next frame on (e.g. recorded overlays vs re-computed)."""
         self._analyzer = analyzer
-        self._budget.set_detector(getattr(analyzer, "detector", None))
+        self._budget.set_detector(_detector_of(analyzer))
         if self._feed is not None:
             self._feed.await_results = analyzer is not None
 
-    def set_recorder(self, recorder: Any | None) -> None:
+    def set_recorder(self, recorder: Recorder | None) -> None:
         """Starts (or with None stops) handing frames to a recorder; the caller starts and closes
         it."""
         old = self._feed
@@ -194,11 +204,6 @@ class Pipeline:
         worker."""
         return self._result_subscribers.add(callback)
 
-    def poll_result(self, timeout: float | None = 0.0) -> FrameResult | None:
-        """Takes the newest result not yet polled (for consumers that poll instead of
-        subscribing)."""
-        return self._results.get(timeout) if timeout else self._results.get_nowait()
-
     def mark_displayed(self, result: FrameResult) -> None:
         """Called by the display once ``result`` is on screen: stamps it and feeds the display
         latency."""
@@ -215,7 +220,7 @@ class Pipeline:
         return self._source
 
     @property
-    def analyzer(self) -> Any | None:
+    def analyzer(self) -> Analyzer | None:
         return self._analyzer
 
     @property
@@ -297,12 +302,12 @@ class Pipeline:
         if feed is not None:
             feed.captured(frame)
         with self._lock:
-            replaced = self._frames.put((generation, frame))
+            replaced = self._frames.put(_Captured(generation, frame))
             self._idle.clear()
         if replaced is not None:
             self._stats.record_drop()
             if feed is not None:
-                feed.resolved(replaced[1], None)
+                feed.resolved(replaced.frame, None)
         if self.display_mode == "lowest-latency":
             self._subscribers.emit(live_result(frame, self._last_result))
 
@@ -313,7 +318,8 @@ class Pipeline:
             if item is None:
                 self._tick()
                 continue
-            generation, frame = self._freshest(item)
+            item = self._freshest(item)
+            generation, frame = item.generation, item.frame
             if generation != analyzed_generation:  # the first frame of a new source
                 analyzed_generation = generation
                 self._reset_analyzer()
@@ -326,17 +332,18 @@ class Pipeline:
         self._idle.set()
 
     def _reset_analyzer(self) -> None:
-        reset = getattr(self._analyzer, "reset", None)
-        if callable(reset):
-            try:
-                reset()
-            except Exception as exc:  # a failing reset must not stop guidance
-                self._note_error(f"analyzer reset failed: {exc}")
+        analyzer = self._analyzer
+        if analyzer is None:
+            return
+        try:
+            analyzer.reset()
+        except Exception as exc:  # a failing reset must not stop guidance
+            self._note_error(f"analyzer reset failed: {exc}")
 
-    def _freshest(self, item: tuple[int, Frame]) -> tuple[int, Frame]:
+    def _freshest(self, item: _Captured) -> _Captured:
         """The frame to process: ``item``, or the next one when it is due soon and ``item`` has
         already waited long (see ``fresh_wait``)."""
-        wait_s = self._freshness.wait_s(item[1].t_capture_ns, time.perf_counter_ns())
+        wait_s = self._freshness.wait_s(item.frame.t_capture_ns, time.perf_counter_ns())
         if wait_s is None:
             return item
         newer = self._frames.get(timeout=wait_s + _FRESH_MARGIN_S)
@@ -345,7 +352,7 @@ class Pipeline:
         self._stats.record_drop()
         feed = self._feed
         if feed is not None:
-            feed.resolved(item[1], None)
+            feed.resolved(item.frame, None)
         return newer
 
     def _process(self, frame: Frame) -> FrameResult:
@@ -373,7 +380,6 @@ class Pipeline:
         if feed is not None:
             feed.resolved(frame, result.to_json() if self._analyzer is not None else None)
         self._last_result = result
-        self._results.put(result)
         self._result_subscribers.emit(result)
         if self.display_mode == "paired":
             self._subscribers.emit(result)
@@ -385,7 +391,7 @@ class Pipeline:
             self._running
             and state is SourceState.CONNECTED
             and not self._ended.is_set()
-            and bool(getattr(source, "delivering", True))
+            and source.delivering
         )
         self._budget.tick(time.perf_counter_ns(), state, expecting)
 
@@ -395,7 +401,12 @@ class Pipeline:
             log.warning("%s", message)
         self.last_error = message
 
-    def _make_feed(self, recorder: Any | None) -> RecorderFeed | None:
+    def _make_feed(self, recorder: Recorder | None) -> RecorderFeed | None:
         if recorder is None:
             return None
         return RecorderFeed(recorder, await_results=self._analyzer is not None)
+
+
+def _detector_of(analyzer: Analyzer | None) -> Detector | None:
+    """The detector the budget monitor steers (None: no analyzer, or nothing to steer)."""
+    return None if analyzer is None else analyzer.detector

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from usguide.defaults import WARMUP_FRAMES
 from usguide.types import Timings
 
 END_TO_END = "capture_to_result"  # capture -> result ready
@@ -175,7 +176,10 @@ class StatsCollector:
     """
 
     def __init__(
-        self, warmup_frames: int = 10, window: int = DEFAULT_WINDOW, run_cap: int = DEFAULT_RUN_CAP
+        self,
+        warmup_frames: int = WARMUP_FRAMES,
+        window: int = DEFAULT_WINDOW,
+        run_cap: int = DEFAULT_RUN_CAP,
     ) -> None:
         self.warmup_frames = max(0, int(warmup_frames))
         self.window = max(1, int(window))

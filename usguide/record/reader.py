@@ -1,7 +1,8 @@
-"""Reads a session folder (also one cut off by a crash) and replays it as a ``FrameSource``.
+"""Reads a session folder (also one cut off by a crash): frames, timestamps, recorded results.
 
 A session holds ``min(decodable video frames, complete timestamp rows)`` frames; meta.json's
-``frame_count`` is a hint only.
+``frame_count`` is a hint only. ``usguide.sources.recording.RecordingSource`` replays a session
+as a ``FrameSource``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from usguide.defaults import FALLBACK_FPS
 from usguide.errors import UsguideError
 from usguide.record.format import (
     FORMAT_VERSION,
@@ -21,8 +23,7 @@ from usguide.record.format import (
     META_FILE,
     RESULTS_FILE,
 )
-from usguide.sources.indexed import IndexedSource
-from usguide.types import Calibration, Roi, SourceInfo
+from usguide.types import Calibration, Roi
 
 _GRAB_FORWARD_MAX = 30  # forward jumps up to this many frames decode through instead of seeking
 
@@ -81,7 +82,7 @@ class SessionReader:
     @property
     def fps(self) -> float:
         video = self.meta.get("video") or {}
-        return float(video.get("fps") or (self.meta.get("source") or {}).get("fps") or 30.0)
+        return float(video.get("fps") or (self.meta.get("source") or {}).get("fps") or FALLBACK_FPS)
 
     @property
     def width(self) -> int:
@@ -204,81 +205,6 @@ class SessionReader:
         self._next = index
 
 
-class RecordingSource(IndexedSource):
-    """Replays a session as a ``FrameSource``: exact ``seek``, optional real-time pacing, looping.
-
-    Frames carry the session position as ``index``, the time they were read now as ``t_capture_ns``
-    (for latency) and the recorded source timestamp as ``source_ms``; the recorded capture times
-    are in ``reader.t_capture_ns`` and pace ``realtime`` replay. ``results_for(index)`` gives the
-    recorded detector output.
-    """
-
-    def __init__(self, path: str | Path, realtime: bool = False, loop: bool = False) -> None:
-        super().__init__(realtime=realtime, loop=loop)
-        self.path = Path(path)
-        self.reader: SessionReader | None = None
-
-    def open(self) -> None:
-        if self.reader is None:
-            super().open()
-
-    def results_for(self, index: int) -> Any:
-        """The recorded result of frame ``index`` (a dict), or None."""
-        return self._require_open().result(index)
-
-    # -- IndexedSource ---------------------------------------------------------------------------
-    def _open(self) -> SourceInfo:
-        reader = SessionReader(self.path)
-        if reader.frame_count == 0:
-            reader.close()
-            raise UsguideError(f"session {self.path} holds no frames; record a new one")
-        self.reader = reader
-        return SourceInfo(
-            name=self.path.name,
-            kind="recording",
-            width=reader.width,
-            height=reader.height,
-            fps=reader.fps,
-            live=False,
-            frame_count=reader.frame_count,
-        )
-
-    def _decode(self, index: int) -> np.ndarray:
-        reader = self._require_open()
-        reader.seek(index)  # returns at once when the decoder is already there
-        return reader.read_next()
-
-    def _source_ms(self, index: int) -> float:
-        return float(self._require_open().source_ms[index])
-
-    def _pace_ms(self, index: int) -> float:
-        # The recorded capture clock, relative to the first frame (keeps ns precision in a float).
-        t_ns = self._require_open().t_capture_ns
-        return (int(t_ns[index]) - int(t_ns[0])) / 1e6
-
-    def _calibration(self) -> Calibration:
-        return self._require_open().calibration
-
-    def _position(self, index: int) -> None:
-        self._require_open().seek(index)
-
-    def _check_index(self, index: int) -> None:
-        self._require_open().check_index(index)
-
-    def _release(self) -> None:
-        if self.reader is not None:
-            self.reader.close()
-            self.reader = None
-
-    def _not_open_error(self, what: str) -> Exception:
-        return UsguideError("recording source is not open; call open() first")
-
-    def _require_open(self) -> SessionReader:
-        if self.reader is None:
-            raise self._not_open_error("reader")
-        return self.reader
-
-
 def _read_meta(folder: Path) -> dict:
     path = folder / META_FILE
     if not path.is_file():
@@ -353,3 +279,12 @@ def _read_results(path: Path, frame_count: int) -> dict[int, Any]:
             if 0 <= index < frame_count:
                 results[index] = record.get("result")
     return results
+
+
+def __getattr__(name: str) -> object:
+    # ``RecordingSource`` moved to ``usguide.sources.recording``; old imports still find it.
+    if name == "RecordingSource":
+        from usguide.sources.recording import RecordingSource
+
+        return RecordingSource
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

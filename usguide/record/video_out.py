@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from usguide.defaults import FALLBACK_FPS
 from usguide.errors import UsguideError
 from usguide.record.format import Codec
 from usguide.types import SourceInfo
@@ -27,7 +28,7 @@ def video_fps(info: SourceInfo) -> float:
     Returns:
         The source's fps, or 30.0 when it reports none (containers need a positive rate).
     """
-    return float(info.fps) if info.fps and info.fps > 0 else 30.0
+    return float(info.fps) if info.fps and info.fps > 0 else FALLBACK_FPS
 
 
 def open_video_writer(

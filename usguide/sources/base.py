@@ -49,6 +49,12 @@ class FrameSource(abc.ABC):
         """Positions the source so the next ``read()`` returns frame ``index`` exactly."""
         raise NotImplementedError(f"{type(self).__name__} cannot seek")
 
+    @property
+    def delivering(self) -> bool:
+        """Whether frames are expected now; a paused replay says False so that the pipeline's
+        stall watch leaves it alone."""
+        return True
+
     def __enter__(self) -> FrameSource:
         self.open()
         return self

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
+from usguide.defaults import FALLBACK_FPS
 from usguide.errors import UsguideError
 from usguide.sources.base import FrameSource
 from usguide.sources.convert import to_frame_image
@@ -172,7 +173,7 @@ class DeviceSource(FrameSource):
                 "--backend"
             )
         self._record_format(first, capture)
-        fps = self.requested["fps"] or capture.get(cv2.CAP_PROP_FPS) or 30.0
+        fps = self.requested["fps"] or capture.get(cv2.CAP_PROP_FPS) or FALLBACK_FPS
         self._info = SourceInfo(
             name=name,
             kind="device",

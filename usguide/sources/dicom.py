@@ -11,6 +11,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
+from usguide.defaults import FALLBACK_FPS
 from usguide.errors import UsguideError
 from usguide.sources.convert import to_frame_image
 from usguide.sources.indexed import IndexedSource
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 
 _UNITS_CM = 3  # PhysicalUnitsXDirection: 3 = cm
 _SPATIAL_2D = 1  # RegionSpatialFormat: 1 = 2D (B-mode)
-_DEFAULT_FPS = 30.0
+_DEFAULT_FPS = FALLBACK_FPS
 
 
 def is_dicom_file(path: Path) -> bool:

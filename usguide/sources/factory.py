@@ -7,74 +7,20 @@ import re
 from pathlib import Path
 
 from usguide.errors import UsguideError
-from usguide.sources.base import FrameSource, WrappedSource
-from usguide.types import Calibration, Frame, Roi
+from usguide.sources.base import FrameSource
+from usguide.sources.calibrated import CalibratedSource
+from usguide.types import Roi
+
+__all__ = ["CalibratedSource", "add_source_arguments", "is_live", "make_source", "source_from_args"]
 
 _DEVICE_SPEC = re.compile(r"^(device:\d+|/dev/video\d+)$")
 _SIM_SPEC = re.compile(r"^(sim|simulator)(:(?P<variant>[\w-]+))?$")
 
 
-class CalibratedSource(WrappedSource):
-    """Wraps a source and replaces each frame's calibration with the user's region and scale.
-
-    Args:
-        inner: the wrapped source.
-        roi: image region; replaces the source's own when given.
-        mm_per_px: scale; replaces the source's own when given.
-        depth_mm: the image region's height in mm; gives ``mm_per_px = depth_mm / region height``
-            (the frame height when no region is known).
-    """
-
-    def __init__(
-        self,
-        inner: FrameSource,
-        *,
-        roi: Roi | None = None,
-        mm_per_px: float | None = None,
-        depth_mm: float | None = None,
-    ) -> None:
-        if mm_per_px is not None and not mm_per_px > 0:
-            raise UsguideError(f"bad --mm-per-px {mm_per_px}: the scale must be > 0")
-        if depth_mm is not None and not depth_mm > 0:
-            raise UsguideError(f"bad --depth-mm {depth_mm}: the depth must be > 0")
-        if mm_per_px is not None and depth_mm is not None:
-            raise UsguideError("give either --mm-per-px or --depth-mm, not both")
-        super().__init__(inner)
-        self.roi = roi
-        self.mm_per_px = mm_per_px
-        self.depth_mm = depth_mm
-
-    @property
-    def seekable(self) -> bool:
-        return self.inner.seekable
-
-    def seek(self, index: int) -> None:
-        self.inner.seek(index)
-
-    def open(self) -> None:
-        self.inner.open()
-        if self.roi is not None:
-            try:
-                self.roi.check_inside(self.inner.info.width, self.inner.info.height)
-            except UsguideError:
-                self.inner.close()
-                raise
-
-    def read(self) -> Frame | None:
-        frame = self.inner.read()
-        if frame is not None:
-            frame.calibration = self.calibrate(frame.calibration, frame.height)
-        return frame
-
-    def calibrate(self, own: Calibration, frame_height: int) -> Calibration:
-        """The calibration a frame gets: the user's values where given, the source's otherwise."""
-        roi = self.roi or own.roi
-        scale = own.mm_per_px
-        if self.mm_per_px is not None:
-            scale = self.mm_per_px
-        elif self.depth_mm is not None:
-            scale = self.depth_mm / (roi.h if roi is not None else frame_height)
-        return Calibration(mm_per_px=scale, roi=roi)
+def is_live(spec: str) -> bool:
+    """True when ``spec`` names a live source: a capture device or the simulator (``sim``,
+    ``sim:VARIANT``, ``simulator``). A file whose name merely starts with ``sim`` is recorded."""
+    return bool(_DEVICE_SPEC.match(spec) or _SIM_SPEC.match(spec))
 
 
 def make_source(
@@ -147,7 +93,7 @@ def _make_inner(
 
 
 def _recording(path: Path, realtime: bool, loop: bool) -> FrameSource:
-    from usguide.record.reader import RecordingSource
+    from usguide.sources.recording import RecordingSource
 
     return RecordingSource(path, realtime=realtime, loop=loop)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from usguide.defaults import FALLBACK_FPS
 from usguide.errors import UsguideError
 from usguide.sources.convert import to_frame_image
 from usguide.sources.indexed import IndexedSource
@@ -47,7 +48,7 @@ class ImageFolderSource(IndexedSource):
     ) -> None:
         super().__init__(realtime=realtime, loop=loop)
         self.folder = Path(folder)
-        self.fps = float(fps) if fps else 30.0
+        self.fps = float(fps) if fps else FALLBACK_FPS
         if self.fps <= 0:
             raise UsguideError(f"bad --fps {fps}: must be > 0")
         self._files: list[Path] = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 
+from usguide.defaults import FALLBACK_FPS
 from usguide.errors import UsguideError
 from usguide.simulate.clip import ClipRenderer
 from usguide.simulate.config import VARIANTS, GroundTruth, SimConfig
@@ -30,7 +31,7 @@ class SimulatorSource(FrameSource):
         seed: int = 0,
         width: int = 640,
         height: int = 480,
-        fps: float = 30.0,
+        fps: float = FALLBACK_FPS,
         realtime: bool = True,
         loop: bool = True,
     ) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from usguide.defaults import FALLBACK_FPS
 from usguide.errors import UsguideError
 from usguide.sources.convert import to_frame_image
 from usguide.sources.indexed import IndexedSource
@@ -170,16 +171,16 @@ class VideoSource(IndexedSource):
             capture.release()
         if len(times) > 1 and not _strictly_increasing(times):
             # No usable container timestamps: fall back to a constant rate.
-            fps = self._fps_override or 30.0
+            fps = self._fps_override or FALLBACK_FPS
             log.warning("%s has no usable timestamps; assuming %.3g fps", self.path.name, fps)
             times = [i * 1000.0 / fps for i in range(len(times))]
         return times
 
     def _estimate_fps(self) -> float:
         if len(self._pts_ms) < 2:
-            return float(self._fps_override or 30.0)
+            return float(self._fps_override or FALLBACK_FPS)
         span = self._pts_ms[-1] - self._pts_ms[0]
-        return (len(self._pts_ms) - 1) * 1000.0 / span if span > 0 else 30.0
+        return (len(self._pts_ms) - 1) * 1000.0 / span if span > 0 else FALLBACK_FPS
 
     def _reopen(self) -> None:
         if self._capture is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from usguide.defaults import FALLBACK_FPS
 from usguide.geometry import probe_angle_deg
 from usguide.types import Needle, Point
 
@@ -52,7 +53,7 @@ class TrackerConfig:
     gate_chi2: float = _CHI2_2DOF_999
     gate_angle_deg: float = 20.0
     reacquire_after: int = 4
-    default_dt: float = 1.0 / 30.0
+    default_dt: float = 1.0 / FALLBACK_FPS
 
 
 class _TipFilter:

@@ -1,0 +1,1 @@
+"""Frame analysis: one frame in, one ``FrameResult`` out (``Analyzer``), live or as recorded."""
