@@ -72,10 +72,6 @@ class Calibration:
     mm_per_px: float | None = None
     roi: Roi | None = None
 
-    def to_mm(self, pixels: float) -> float | None:
-        """Converts a length in pixels to millimetres, or None when the scale is unknown."""
-        return None if self.mm_per_px is None else pixels * self.mm_per_px
-
 
 @dataclass
 class Frame:

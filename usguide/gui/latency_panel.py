@@ -64,10 +64,6 @@ class LatencyPanel(QtWidgets.QWidget):
         )
         return name
 
-    def set_budget(self, budget_ms: float) -> None:
-        self.budget_ms = budget_ms
-        self.budget_line.setValue(budget_ms)
-
     def add_sample(self, stage_ms: dict[str, float], end_to_end_ms: float) -> None:
         """Appends one painted frame's stage durations and capture-to-display latency."""
         for name in stage_ms:

@@ -1,7 +1,7 @@
 """The real-time pipeline: a capture thread and a processing worker joined by newest-frame slots.
 
 capture thread: ``source.read()`` -> newest-frame slot (+ every frame to the recorder)
-worker thread:  newest frame -> ``analyzer.process`` -> result slot -> subscribers' callbacks
+worker thread:  newest frame -> ``analyzer.process`` -> subscribers' callbacks
 Nothing queues: under overload frames are overwritten in the slot and counted, so latency cannot
 grow. Under overload the worker also prefers a fresh frame: when the one waiting has already aged
 past half a frame interval and the next is due sooner than that, it takes the next (``fresh_wait``).
@@ -13,17 +13,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from usguide.analysis.base import Analyzer
 from usguide.defaults import BUDGET_MS, DISPLAY_MODES, WARMUP_FRAMES
-from usguide.detect.base import Detector
 from usguide.pipeline.budget import BudgetMonitor, BudgetPolicy, PipelineState
 from usguide.pipeline.capture import CaptureThread, source_state
 from usguide.pipeline.feed import Recorder, RecorderFeed
 from usguide.pipeline.freshness import FreshnessPolicy
 from usguide.pipeline.live import LiveFrameResult, live_result
-from usguide.pipeline.slots import LatestSlot
+from usguide.pipeline.slots import CapturedFrame, LatestSlot
 from usguide.pipeline.stats import PipelineStats, StatsCollector
 from usguide.pipeline.subscribers import Subscribers
 from usguide.sources.base import FrameSource
@@ -35,15 +33,6 @@ log = logging.getLogger(__name__)
 
 _POLL_S = 0.05  # worker wake-up period to check stop and stalls
 _FRESH_MARGIN_S = 0.001  # jitter allowance when waiting for the next frame
-
-
-@dataclass(slots=True)
-class _Captured:
-    """A frame in the newest-frame slot, with the source generation it came from (a frame of a
-    replaced source is analysed but not shown)."""
-
-    generation: int
-    frame: Frame
 
 
 class Pipeline:
@@ -94,10 +83,12 @@ class Pipeline:
         self._freshness = FreshnessPolicy(fresh_wait)
         self._stats = StatsCollector(warmup_frames=warmup_frames, window=stats_window)
         self._budget = BudgetMonitor(
-            budget_ms, detector=_detector_of(analyzer), policy=budget_policy
+            budget_ms,
+            detector=None if analyzer is None else analyzer.detector,
+            policy=budget_policy,
         )
         self._feed = self._make_feed(recorder)
-        self._frames: LatestSlot[_Captured] = LatestSlot()
+        self._frames: LatestSlot[CapturedFrame] = LatestSlot()
         self._subscribers: Subscribers[FrameResult] = Subscribers(self._note_error)
         self._result_subscribers: Subscribers[FrameResult] = Subscribers(self._note_error)
         self._lock = threading.Lock()
@@ -181,7 +172,7 @@ class Pipeline:
     def set_analyzer(self, analyzer: Analyzer | None) -> None:
         """Uses another analyzer from the next frame on (e.g. recorded overlays vs re-computed)."""
         self._analyzer = analyzer
-        self._budget.set_detector(_detector_of(analyzer))
+        self._budget.set_detector(None if analyzer is None else analyzer.detector)
         if self._feed is not None:
             self._feed.await_results = analyzer is not None
 
@@ -302,7 +293,7 @@ class Pipeline:
         if feed is not None:
             feed.captured(frame)
         with self._lock:
-            replaced = self._frames.put(_Captured(generation, frame))
+            replaced = self._frames.put(CapturedFrame(generation, frame))
             self._idle.clear()
         if replaced is not None:
             self._stats.record_drop()
@@ -340,7 +331,7 @@ class Pipeline:
         except Exception as exc:  # a failing reset must not stop guidance
             self._note_error(f"analyzer reset failed: {exc}")
 
-    def _freshest(self, item: _Captured) -> _Captured:
+    def _freshest(self, item: CapturedFrame) -> CapturedFrame:
         """The frame to process: ``item``, or the next one when it is due soon and ``item`` has
         already waited long (see ``fresh_wait``)."""
         wait_s = self._freshness.wait_s(item.frame.t_capture_ns, time.perf_counter_ns())
@@ -405,8 +396,3 @@ class Pipeline:
         if recorder is None:
             return None
         return RecorderFeed(recorder, await_results=self._analyzer is not None)
-
-
-def _detector_of(analyzer: Analyzer | None) -> Detector | None:
-    """The detector the budget monitor steers (None: no analyzer, or nothing to steer)."""
-    return None if analyzer is None else analyzer.detector

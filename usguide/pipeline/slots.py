@@ -8,9 +8,21 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from usguide.types import Frame
+
 T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class CapturedFrame:
+    """What the pipeline's frame slot holds: a frame and the generation of the source it came
+    from (a frame of a replaced source is analysed but not shown)."""
+
+    generation: int
+    frame: Frame
 
 
 class LatestSlot(Generic[T]):

@@ -305,12 +305,6 @@ class StatsCollector:
         snapshot.latency = {name: s.summary() for name, s in latency.items()}
         return snapshot
 
-    def recent_end_to_end(self) -> list[float]:
-        """The capture-to-result latencies in the recent window, oldest first."""
-        with self._lock:
-            series = self._latency.get(END_TO_END)
-            return list(series.window) if series else []
-
     def _series(self, table: dict[str, _Series], name: str) -> _Series:
         series = table.get(name)
         if series is None:

@@ -82,11 +82,6 @@ class VideoSource(IndexedSource):
         self._pts_ms: list[float] = []
         self._cursor = 0  # index of the frame the capture decodes next
 
-    @property
-    def timestamps_ms(self) -> list[float]:
-        """The presentation time of every frame in ms, from the index built on open."""
-        return list(self._pts_ms)
-
     # -- IndexedSource ---------------------------------------------------------------------------
     def _open(self) -> SourceInfo:
         if not self.path.exists():
