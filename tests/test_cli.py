@@ -3,15 +3,24 @@
 import subprocess
 import sys
 
+import pytest
+
+from usguide import __version__
 from usguide.cli import main
+from usguide.paths import default_model_path
 
 
-def test_version(capsys):
-    try:
+def test_version(capsys, monkeypatch, tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
         main(["--version"])
-    except SystemExit as exc:
-        assert exc.code == 0
-    assert "usguide" in capsys.readouterr().out
+    assert exit_info.value.code == 0
+    version, model = capsys.readouterr().out.splitlines()
+    assert version == f"usguide {__version__}"
+    assert model.startswith(f"model: {default_model_path()} (usguide-needle-v1, written by ")
+    monkeypatch.setenv("USGUIDE_MODEL", str(tmp_path / "absent.onnx"))
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.splitlines()[1].startswith("model: not found (")
 
 
 def test_no_command_exits_2(capsys):

@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
-from usguide import __version__
 from usguide.errors import UsguideError
+from usguide.logs import configure_logging
 
 # Order is the order shown in --help.
 COMMANDS = (
@@ -37,10 +38,45 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the package and default-model versions, read only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs) -> None:
+        kwargs.setdefault("help", "show the usguide version and the default model's, then exit")
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
+        from usguide.about import version_text
+
+        sys.stdout.write(version_text() + "\n")
+        parser.exit()
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
+    """``-v`` and ``--log-file``, accepted before the command and after it (``usguide run -v``)."""
+    # A subcommand's defaults would overwrite values given before the command: it sets none.
+    unset = {} if top_level else {"default": argparse.SUPPRESS}
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        **(unset or {"default": 0}),
+        help="more messages on stderr: -v info, -vv debug with tracebacks (default: warnings only)",
+    )
+    parser.add_argument(
+        "--log-file",
+        metavar="PATH",
+        type=Path,
+        **(unset or {"default": None}),
+        help="also append timestamped messages (info and up) to PATH",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Builds the parser with every available subcommand."""
     parser = _Parser(prog="usguide", description="Real-time ultrasound needle guidance.")
-    parser.add_argument("--version", action="version", version=f"usguide {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
+    _add_global_options(parser, top_level=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         try:
@@ -50,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # command not built yet
             raise
         module.add_parser(subparsers)
+    for command_parser in {id(p): p for p in subparsers.choices.values()}.values():
+        try:
+            _add_global_options(command_parser, top_level=False)
+        except argparse.ArgumentError:
+            pass  # the command has its own -v or --log-file: the global one goes before the command
     return parser
 
 
@@ -61,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        configure_logging(args.verbose, args.log_file)
         return int(args.func(args) or 0)
     except UsguideError as exc:
         sys.stderr.write(f"usguide: error: {exc}\n")

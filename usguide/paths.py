@@ -1,23 +1,65 @@
-"""Where the bundled model and demo recording live (top-level ``models/`` and ``recordings/``).
+"""Where the bundled model(s) and demo recording live: in the installed package or the repository.
 
-usguide is installed editable from its repository (``pip install -e .``), so the bundled files are
-found next to the package. ``USGUIDE_MODEL`` overrides the default model path.
+A wheel or sdist install carries them as package resources under ``usguide/_data/`` (copied
+there at build time by ``setup.py`` from the repository's top-level ``models/`` and
+``recordings/demo/``, which stay the only copy in git). An editable install or a plain checkout
+uses the repository's files directly.
+``USGUIDE_MODEL`` overrides the default model and ``USGUIDE_DEMO`` the demo recording folder.
 """
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
+# The repository root when usguide runs from a checkout (editable install); in a wheel install
+# this is site-packages, where nothing of usguide's but the package lives.
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Folder inside the package that setup.py fills at build time; keep the two names in step.
+BUNDLED_DIR = "_data"
+
+MODEL_FILE = "models/needle.onnx"
+DEMO_FOLDER = "recordings/demo"
+
+
+def bundled_path(relative: str, *, package_root: Path | None = None) -> Path:
+    """A bundled file or folder, given as its path in the repository (``models/needle.onnx``).
+
+    Looks in the installed package first (``importlib.resources``), then in the repository.
+
+    Args:
+        relative: path relative to the repository root, with forward slashes.
+        package_root: the package folder to look in (default: usguide's, from importlib.resources).
+
+    Returns:
+        The first location that exists; when none does, where it should be: the repository's path
+        in a checkout, else the package's (so a "not found" message names the right place).
+    """
+    packaged = _packaged(relative, package_root)
+    if packaged is not None and packaged.exists():
+        return packaged
+    in_repo = REPO_ROOT / relative
+    if in_repo.exists() or (REPO_ROOT / "pyproject.toml").exists() or packaged is None:
+        return in_repo
+    return packaged
+
+
+def _packaged(relative: str, package_root: Path | None) -> Path | None:
+    root = package_root if package_root is not None else resources.files("usguide")
+    resource = root.joinpath(BUNDLED_DIR, *relative.split("/"))
+    # Installed wheels are plain folders; a zipped package (zipimport) cannot hand out file paths.
+    return resource if isinstance(resource, Path) else None
 
 
 def default_model_path() -> Path:
-    """The model used when ``--model`` is not given."""
+    """The model used when ``--model`` is not given (``USGUIDE_MODEL`` overrides it)."""
     override = os.environ.get("USGUIDE_MODEL")
-    return Path(override) if override else REPO_ROOT / "models" / "needle.onnx"
+    return Path(override) if override else bundled_path(MODEL_FILE)
 
 
 def demo_recording_path() -> Path:
-    """The bundled demo session used when no source is given."""
-    return REPO_ROOT / "recordings" / "demo"
+    """The bundled demo session used when no source is given (``USGUIDE_DEMO`` overrides it)."""
+    override = os.environ.get("USGUIDE_DEMO")
+    return Path(override) if override else bundled_path(DEMO_FOLDER)
