@@ -143,3 +143,11 @@ def test_shared_arguments(image_folder):
     assert source.inner.fps == 10 and source.inner.loop
     with pytest.raises(UsguideError, match="bad --roi"):
         source_from_args(parser.parse_args(["--roi", "1,2,x"]), str(image_folder))
+
+
+def test_is_live_names_devices_and_the_simulator_only():
+    from usguide.sources.factory import is_live
+
+    assert all(is_live(spec) for spec in ("device:0", "/dev/video2", "sim", "sim:convex"))
+    assert all(is_live(spec) for spec in ("simulator", "simulator:screen"))
+    assert not any(is_live(spec) for spec in ("sim_clip.mp4", "demo", "simulated/", "device:x"))

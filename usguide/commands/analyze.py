@@ -18,9 +18,9 @@ from usguide.analysis.analyzer import FrameAnalyzer
 from usguide.detect.factory import add_detector_arguments, detector_from_args
 from usguide.errors import UsguideError
 from usguide.sources.base import FrameSource
-from usguide.types import Frame, FrameResult, SourceState
+from usguide.sources.frames import iter_frames
+from usguide.types import FrameResult
 
-_IDLE_SLEEP_S = 0.001  # live source with no new frame yet
 _PROGRESS_EVERY_S = 0.5
 
 
@@ -103,13 +103,7 @@ def _analyze(
     count = found = 0
     start = last_report = time.perf_counter()
     shown = False
-    while True:
-        frame: Frame | None = source.read()
-        if frame is None:
-            if source.state in (SourceState.ENDED, SourceState.LOST) or not source.info.live:
-                break
-            time.sleep(_IDLE_SLEEP_S)
-            continue
+    for frame in iter_frames(source):
         result = analyzer.process(frame)
         out.write(json.dumps(result_line(result, analyzer)) + "\n")
         count += 1

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from usguide.detect.analyzer import FrameAnalyzer
+from usguide.analysis.analyzer import FrameAnalyzer
 from usguide.detect.base import Detector
 from usguide.detect.evaluation import (
     DEFAULT_TOLERANCE_MM,
@@ -28,7 +28,7 @@ from usguide.detect.evaluation import (
 from usguide.detect.factory import add_detector_arguments, make_detector
 from usguide.errors import UsguideError
 from usguide.paths import default_model_path
-from usguide.types import Needle, SourceState
+from usguide.types import Needle
 
 _VIDEO_NAMES = ("video.mkv", "video.mp4", "video.avi")
 
@@ -152,17 +152,13 @@ def predict_clip(
 ) -> tuple[list[Needle | None], float]:
     """Every frame's reported needle, and the seconds spent in the analyzer."""
     from usguide.sources.factory import make_source
+    from usguide.sources.frames import iter_frames
 
     analyzer = FrameAnalyzer(detector, roi=truth.roi, mm_per_px=truth.mm_per_px, track=track)
     predictions: list[Needle | None] = []
     seconds = 0.0
     with make_source(str(video), fps=truth.fps) as source:
-        while True:
-            frame = source.read()
-            if frame is None:
-                if source.state != SourceState.CONNECTED or not source.info.live:
-                    break
-                continue
+        for frame in iter_frames(source):
             start = time.perf_counter()
             result = analyzer.process(frame)
             seconds += time.perf_counter() - start

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 
 from usguide.sources.factory import add_source_arguments, source_from_args
+from usguide.sources.frames import iter_frames
 
 _DETECT_FRAMES = 8  # frames read for region detection (speckle changes across them)
 
@@ -36,16 +38,10 @@ def probe(args: argparse.Namespace) -> dict:
     source = source_from_args(args, args.input)
     with source:
         info = source.info
-        frames = []
         wanted = _DETECT_FRAMES if args.detect_roi else 1
-        attempts = 0
-        while len(frames) < wanted and attempts < wanted * 50:
-            attempts += 1
-            frame = source.read()
-            if frame is not None:
-                frames.append(frame)
-            elif not info.live:
-                break
+        # A live source gets a bounded number of reads, back to back, to deliver its first frames.
+        reads = iter_frames(source, end_on_lost=False, idle_s=0.0, max_reads=wanted * 50)
+        frames = list(itertools.islice(reads, wanted))
         calibration = frames[0].calibration if frames else None
         result = {
             "kind": info.kind,

@@ -6,17 +6,17 @@ Ctrl-C stops the recording cleanly: what was captured is written and meta.json i
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from usguide.errors import UsguideError
 from usguide.record.format import CODECS
 from usguide.record.writer import SessionWriter
-from usguide.sources.base import FrameSource
 from usguide.sources.factory import add_source_arguments, source_from_args
-from usguide.types import Frame, SourceState
-
-_IDLE_SLEEP_S = 0.001  # live source with no new frame yet: poll again shortly
+from usguide.sources.frames import IDLE_READ_S, iter_frames
+from usguide.types import Frame
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -69,7 +69,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         with source:
             try:
-                first = _first_frame(source)
+                limit = _TimeLimit(args.seconds)
+                # A recording waits for a lost device to come back (until a limit stops it).
+                frames = iter_frames(source, end_on_lost=False, should_stop=limit.reached)
+                first = next(frames, None)
+                if first is None:
+                    raise UsguideError(f"{source.info.name} delivered no frame; nothing to record")
                 writer = SessionWriter(
                     args.out,
                     source.info,
@@ -80,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
                     overwrite=args.overwrite,
                 )
                 writer.start()
-                _record(source, writer, first, args.frames, args.seconds)
+                limit.start()
+                _record(frames, source.info.live, writer, first, args.frames)
             except KeyboardInterrupt:
                 interrupted = True
     finally:
@@ -114,42 +120,38 @@ def parse_procedure(items: list[str]) -> dict[str, str]:
     return fields
 
 
+class _TimeLimit:
+    """``--seconds``: reached that long after ``start()`` (never before it, nor without a limit)."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self._start_ns: int | None = None
+
+    def start(self) -> None:
+        self._start_ns = time.perf_counter_ns()
+
+    def reached(self) -> bool:
+        if self.seconds is None or self._start_ns is None:
+            return False
+        return time.perf_counter_ns() - self._start_ns >= self.seconds * 1e9
+
+
 def _record(
-    source: FrameSource,
+    frames: Iterator[Frame],
+    live: bool,
     writer: SessionWriter,
-    frame: Frame | None,
+    first: Frame,
     max_frames: int | None,
-    max_seconds: float | None,
 ) -> None:
-    live = source.info.live
     offered = 0
-    t_start = time.perf_counter_ns()
-    while True:
-        if frame is not None:
-            if not live:
-                # A file can wait for the writer: recording it should lose nothing.
-                while writer.backlog >= writer.queue_size and writer.error is None:
-                    time.sleep(_IDLE_SLEEP_S)
-            writer.write(frame)
-            offered += 1
-            if writer.error is not None:
-                return
+    for frame in itertools.chain((first,), frames):
+        if not live:
+            # A file can wait for the writer: recording it should lose nothing.
+            while writer.backlog >= writer.queue_size and writer.error is None:
+                time.sleep(IDLE_READ_S)
+        writer.write(frame)
+        offered += 1
+        if writer.error is not None:
+            return
         if max_frames is not None and offered >= max_frames:
             return
-        if max_seconds is not None and time.perf_counter_ns() - t_start >= max_seconds * 1e9:
-            return
-        frame = source.read()
-        if frame is None:
-            if source.state is SourceState.ENDED:
-                return
-            time.sleep(_IDLE_SLEEP_S)
-
-
-def _first_frame(source: FrameSource) -> Frame:
-    while True:
-        frame = source.read()
-        if frame is not None:
-            return frame
-        if source.state is SourceState.ENDED:
-            raise UsguideError(f"{source.info.name} delivered no frame; nothing to record")
-        time.sleep(_IDLE_SLEEP_S)
