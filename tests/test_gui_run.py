@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from usguide.gui.geometry import path_end, target_readout
 from usguide.gui.paint_stats import PaintStats
+from usguide.track.trajectory import path_end, target_readout
 from usguide.types import Needle, Point, Roi
 
 

@@ -37,6 +37,7 @@ class FakeRuntime:
         self.depth_mm = 30.0
         self.mm_per_px = 0.1
         self.recording_path = None
+        self.target: Point | None = None
         self.targets: list[Point | None] = []
         self.displayed: list[FrameResult] = []
         self.output_dir = output_dir
@@ -53,6 +54,7 @@ class FakeRuntime:
         self.displayed.append(result)
 
     def set_target(self, point: Point | None) -> None:
+        self.target = point
         self.targets.append(point)
 
     def new_output_path(self, stem: str, suffix: str = "") -> Path:

@@ -22,7 +22,7 @@ from usguide.sources.factory import (
 )
 from usguide.sources.images import ImageFolderSource
 from usguide.sources.video import VideoSource
-from usguide.types import Roi
+from usguide.types import Calibration, Roi
 
 
 @pytest.fixture
@@ -151,3 +151,11 @@ def test_is_live_names_devices_and_the_simulator_only():
     assert all(is_live(spec) for spec in ("device:0", "/dev/video2", "sim", "sim:convex"))
     assert all(is_live(spec) for spec in ("simulator", "simulator:screen"))
     assert not any(is_live(spec) for spec in ("sim_clip.mp4", "demo", "simulated/", "device:x"))
+
+
+def test_current_calibration_follows_the_users_changes(image_folder):
+    with make_source(str(image_folder), depth_mm=60) as source:
+        assert source.current.mm_per_px == pytest.approx(0.5)  # before any frame: frame height
+        source.read()
+        source.roi, source.depth_mm = Roi(0, 0, 100, 30), 15.0  # changed after that frame
+        assert source.current == Calibration(mm_per_px=0.5, roi=Roi(0, 0, 100, 30))

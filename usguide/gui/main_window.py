@@ -55,7 +55,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.displayed: FrameResult | None = None
         self.frozen = False
         self.target_mode = True
-        self.target: Point | None = None
         self.overlay_state = OverlayState()
         self.banner_text = ""
         self._numbers_at_ns = 0
@@ -173,7 +172,9 @@ class MainWindow(QtWidgets.QMainWindow):
         calibration = result.frame.calibration
         self.image_view.set_calibration(calibration.roi, calibration.mm_per_px)
         self.image_view.set_image(result.frame.image)
-        self.overlay_state = self.overlay.update(result, calibration.roi, calibration.mm_per_px)
+        self.overlay_state = self.overlay.update(
+            result, calibration.roi, calibration.mm_per_px, self.runtime.target
+        )
         self.displayed = result
         now = time.perf_counter_ns()
         result.timings.t_display_ns = now
@@ -245,15 +246,19 @@ class MainWindow(QtWidgets.QMainWindow):
         self.status.showMessage("   ".join(flags + ([message] if message else [])))
 
     # -- user actions --------------------------------------------------------------------------
+    @property
+    def target(self) -> Point | None:
+        """The target point (full-frame pixels); the runtime owns it."""
+        return self.runtime.target
+
     def set_target(self, point: Point | None) -> None:
-        """Places (or clears, with None) the target and tells the analyzer."""
-        self.target = point
-        self.overlay.set_target(point)
+        """Places (or clears, with None) the target (in the runtime, which tells the analyzers)."""
         self.runtime.set_target(point)
+        self.overlay.set_target(point)
         if self.displayed is not None:
             calibration = self.displayed.frame.calibration
             self.overlay_state = self.overlay.update(
-                self.displayed, calibration.roi, calibration.mm_per_px
+                self.displayed, calibration.roi, calibration.mm_per_px, point
             )
 
     def _on_image_click(self, x: float, y: float) -> None:
@@ -383,7 +388,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_toggles(self, toggles: object) -> None:
         self.overlay.toggles = toggles
-        self.overlay.set_target(self.target)
+        self.overlay.set_target(self.runtime.target)
 
     def _error(self, message: str) -> None:
         self.status.showMessage(f"error: {message}", 8000)

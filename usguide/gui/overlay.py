@@ -1,6 +1,9 @@
 """Draws one ``FrameResult`` over its own frame: shaft, tip, dashed path, angle, confidence,
 target and the tip-to-target readout, with distinct looks for "not detected", "predicted" and low
 confidence.
+
+It keeps no state of its own: the target it draws is given with each frame (the runtime owns it),
+the path end comes with the result's trajectory.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import pyqtgraph as pg
 from PyQt5 import QtCore, QtWidgets
 
 from usguide.gui import theme
-from usguide.gui.geometry import TargetReadout, path_end, target_readout
+from usguide.track.trajectory import TargetReadout, path_end, target_readout
 from usguide.types import FrameResult, Point, Roi
 
 
@@ -72,12 +75,11 @@ class Overlay(QtCore.QObject):
             f" border-radius: 6px; font-size: {theme.HUD_POINT_SIZE}pt; font-weight: bold;"
         )
         self.hud.move(10, 10)
-        self._target_point: Point | None = None
         self._setting_target = False
 
     # -- target --------------------------------------------------------------------------------
     def set_target(self, point: Point | None) -> None:
-        self._target_point = point
+        """Moves (or hides, with None) the target marker."""
         if point is None:
             self.target.hide()
             return
@@ -90,12 +92,17 @@ class Overlay(QtCore.QObject):
         if self._setting_target:
             return
         pos = self.target.pos()
-        self._target_point = Point(float(pos.x()), float(pos.y()))
         self.target_moved.emit(float(pos.x()), float(pos.y()))
 
     # -- painting ------------------------------------------------------------------------------
-    def update(self, result: FrameResult, roi: Roi | None, mm_per_px: float | None) -> OverlayState:
-        """Redraws every item for ``result`` (GUI thread only)."""
+    def update(
+        self,
+        result: FrameResult,
+        roi: Roi | None,
+        mm_per_px: float | None,
+        target: Point | None = None,
+    ) -> OverlayState:
+        """Redraws every item for ``result`` and the user's ``target`` (GUI thread only)."""
         needle = result.needle
         region = roi or Roi(0, 0, result.frame.width, result.frame.height)
         state = OverlayState()
@@ -107,18 +114,14 @@ class Overlay(QtCore.QObject):
             state.status = "low_confidence"
         else:
             state.status = "detected"
-        if (
-            needle is not None
-            and self._target_point is not None
-            and state.status != "low_confidence"
-        ):
-            state.readout = target_readout(needle, self._target_point, mm_per_px)
+        if needle is not None and target is not None and state.status != "low_confidence":
+            state.readout = target_readout(needle, target, mm_per_px)
             state.on_target = state.readout is not None and state.readout.on_target(
                 theme.ON_TARGET_MM
             )
         self.state = state
         self._draw_needle(result, state, region)
-        self._draw_target(state)
+        self._draw_target(state, target)
         self._draw_hud(result, state)
         return state
 
@@ -163,8 +166,8 @@ class Overlay(QtCore.QObject):
         self.label.setPos(needle.tip.x, needle.tip.y)
         self.label.setVisible(self.toggles.labels)
 
-    def _draw_target(self, state: OverlayState) -> None:
-        if self._target_point is None:
+    def _draw_target(self, state: OverlayState, target: Point | None) -> None:
+        if target is None:
             self.target.hide()
             return
         colour = theme.ON_TARGET if state.on_target else theme.TARGET

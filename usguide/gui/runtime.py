@@ -205,21 +205,21 @@ class Runtime:
 
     @property
     def calibration(self) -> Calibration:
-        """The calibration of the newest frame (user's choices over the source's)."""
-        if self._calibrated is None:
-            return Calibration()
-        last = self.pipeline.last_result if self.pipeline is not None else None
-        if last is not None:
-            # re-applied: a region or scale chosen since that frame already counts
-            return self._calibrated.calibrate(last.frame.calibration, last.frame.height)
-        return self._calibrated.calibrate(Calibration(), self.info.height if self.info else 1)
+        """The calibration frames get now (``CalibratedSource``, its one owner, decides)."""
+        return Calibration() if self._calibrated is None else self._calibrated.current
 
     def mark_displayed(self, result: FrameResult) -> None:
         if self.pipeline is not None:
             self.pipeline.mark_displayed(result)
 
     # -- user changes -------------------------------------------------------------------------
+    @property
+    def target(self) -> Point | None:
+        """The target the user placed (full-frame pixels), or None: its one owner."""
+        return self._target
+
     def set_target(self, point: Point | None) -> None:
+        """Places (or clears) the target; every analyzer measures the trajectory against it."""
         self._target = point
         for analyzer in self._analyzers.values():
             analyzer.set_target(point)

@@ -40,6 +40,9 @@ class CalibratedSource(WrappedSource):
         self.roi = roi
         self.mm_per_px = mm_per_px
         self.depth_mm = depth_mm
+        # The source's own calibration and height of the newest frame (one tuple: read and
+        # replaced whole, so another thread never sees half of it).
+        self._latest: tuple[Calibration, int] | None = None
 
     @property
     def seekable(self) -> bool:
@@ -60,8 +63,18 @@ class CalibratedSource(WrappedSource):
     def read(self) -> Frame | None:
         frame = self.inner.read()
         if frame is not None:
+            self._latest = (frame.calibration, frame.height)
             frame.calibration = self.calibrate(frame.calibration, frame.height)
         return frame
+
+    @property
+    def current(self) -> Calibration:
+        """The calibration a frame gets now: the user's values (as changed since the newest frame)
+        over the source's own for that frame; before any frame, the user's alone."""
+        latest = self._latest
+        if latest is None:
+            return self.calibrate(Calibration(), self.inner.info.height)
+        return self.calibrate(*latest)
 
     def calibrate(self, own: Calibration, frame_height: int) -> Calibration:
         """The calibration a frame gets: the user's values where given, the source's otherwise."""
