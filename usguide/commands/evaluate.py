@@ -1,4 +1,5 @@
-"""``usguide evaluate``: scores detectors on labelled clips (``clip_*/video.mkv`` + ``truth.json``).
+"""``usguide evaluate``: scores detectors on labelled clips (``clip_*/video.mkv`` + ``truth.json``,
+or a ``truth.json`` whose ``source`` names a clip elsewhere), or on a suite it renders itself.
 
 Frames go through the same ``FrameAnalyzer`` as the product, tracking included, with each clip's own
 image region and scale; so the figures are those of what a user sees, not of raw detections.
@@ -17,15 +18,24 @@ from usguide.detect.base import Detector
 from usguide.detect.evaluation import (
     DEFAULT_TOLERANCE_MM,
     DEFAULT_TOLERANCE_PX,
+    FALSE_TRACK_FRAMES,
     ClipScore,
     ClipTruth,
     combine,
-    format_strata,
     format_table,
     load_truth,
     score_clip,
 )
 from usguide.detect.factory import add_detector_arguments, make_detector
+from usguide.detect.hits import HIT_ANGLE_DEG, HIT_TIP_DIAGONAL, HIT_TIP_MM
+from usguide.detect.strata import format_stratum_table
+from usguide.detect.suite import (
+    DEFAULT_CLIPS_PER_CELL,
+    DEFAULT_FRAMES,
+    HELDOUT_CLIPS_PER_UNIT,
+    SUITES,
+    render_suite,
+)
 from usguide.errors import UsguideError
 from usguide.paths import default_model_path
 from usguide.types import Needle
@@ -43,10 +53,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "with tracking. A detection on a frame with a visible needle is a true positive when its "
         f"tip is within --tolerance-mm (default {DEFAULT_TOLERANCE_MM} mm; --tolerance-px, default "
         f"{DEFAULT_TOLERANCE_PX:.0f} px, for clips without a scale); a detection on a frame "
-        "without a visible needle is a false positive. Recall is also given by needle contrast and "
-        "visible length, where the labels carry them.",
+        "without a visible needle is a false positive. A localised hit (the product's target) is "
+        f"a detection whose line is within {HIT_ANGLE_DEG:.0f}° of the labelled one and whose tip "
+        f"is within {HIT_TIP_MM:.0f} mm ({100 * HIT_TIP_DIAGONAL:.0f} % of the image region's "
+        "diagonal without a scale); a miss of an obvious needle (contrast >= 3x, >= 10 mm "
+        "visible) is listed as a defect. Everything is also reported per stratum (angle, "
+        "contrast, visible length, gauge, needle look, geometry, medium, style) where the labels "
+        "carry it, and per set (the suite's heldout / generalisation) side by side. A case whose "
+        "truth.json names a 'source' clip that is absent is skipped with a note.",
     )
-    parser.add_argument("cases", metavar="CASES_DIR", type=Path, help="folder of labelled clips")
+    parser.add_argument(
+        "cases",
+        metavar="CASES_DIR",
+        type=Path,
+        nargs="?",
+        help="folder of labelled clips (or one case folder); not with --suite",
+    )
     add_detector_arguments(parser, choices=("onnx", "classical", "both"), default=None)
     parser.add_argument("--json", type=Path, metavar="REPORT.json", help="write the figures")
     parser.add_argument("--plot", type=Path, metavar="REPORT.png", help="draw error plots")
@@ -54,6 +76,37 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--tolerance-mm", type=float, default=DEFAULT_TOLERANCE_MM, metavar="MM")
     parser.add_argument("--tolerance-px", type=float, default=DEFAULT_TOLERANCE_PX, metavar="PX")
     parser.add_argument("--no-track", action="store_true", help="score raw per-frame detections")
+    parser.add_argument(
+        "--suite",
+        choices=SUITES,
+        help="render (or reuse) a fixed-seed suite into --out-cases and evaluate it: "
+        "'generalisation' = the ordinary held-out set + clips outside the training ranges per "
+        "angle bin x geometry x medium; 'heldout' = the ordinary held-out set only",
+    )
+    parser.add_argument(
+        "--out-cases", type=Path, metavar="DIR", help="where --suite keeps its clips"
+    )
+    parser.add_argument(
+        "--suite-clips",
+        type=int,
+        default=DEFAULT_CLIPS_PER_CELL,
+        metavar="N",
+        help=f"clips per generalisation cell; {HELDOUT_CLIPS_PER_UNIT} x N held-out clips "
+        f"(default {DEFAULT_CLIPS_PER_CELL})",
+    )
+    parser.add_argument(
+        "--suite-frames",
+        type=int,
+        default=DEFAULT_FRAMES,
+        metavar="F",
+        help=f"frames per suite clip (default {DEFAULT_FRAMES})",
+    )
+    parser.add_argument(
+        "--failures",
+        type=Path,
+        metavar="DIR",
+        help="write, per stratum, a few frames of misses and hits (truth green, detection red)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -72,10 +125,16 @@ def find_clips(cases: Path, max_clips: int | None = None) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Evaluates, prints the table, writes --json and --plot."""
+    """Evaluates (rendering --suite first), prints the tables, writes --json, --plot, --failures."""
     if args.max_clips is not None and args.max_clips < 1:
         raise UsguideError(f"--max-clips must be at least 1, got {args.max_clips}")
-    clips = find_clips(args.cases, args.max_clips)
+    cases, skipped = _available(_case_folders(args))
+    for note in skipped:
+        sys.stderr.write(f"evaluate: {note}\n")
+    if not cases:
+        print("evaluate: nothing to score (every case was skipped)")
+        return 0
+    clips = [clip for clip, _ in cases]
     names = _detector_names(args)
     rows: list[ClipScore] = []
     overall: list[ClipScore] = []
@@ -92,20 +151,34 @@ def run(args: argparse.Namespace) -> int:
             detector.close()
         rows.extend(scores)
         overall.append(combine(scores))
-    # Side by side: each clip's detectors together, then the overall rows.
+    # Side by side: each clip's detectors together, then the overall rows, then each set's.
     rows.sort(key=lambda score: (score.name, names.index(score.detector)))
-    print(format_table([*rows, *overall]))
-    strata = format_strata(overall)
-    if strata:
-        print()
-        print(strata)
+    sets = _pooled_sets(rows, names)
+    print(format_table([*overall, *sets] if args.suite else [*rows, *overall, *sets]))
+    columns = [(f"{row.name} ({row.detector})", row.by_stratum) for row in sets or overall]
+    print()
+    print(format_stratum_table(columns))
+    for row in overall:
+        print(_defects(row))
     if args.json:
         report = {
             "tolerance_mm": args.tolerance_mm,
             "tolerance_px": args.tolerance_px,
             "tracking": not args.no_track,
+            "localised_hit": {
+                "angle_deg": HIT_ANGLE_DEG,
+                "tip_mm": HIT_TIP_MM,
+                "tip_fraction_of_region_diagonal": HIT_TIP_DIAGONAL,
+            },
+            "off_needle_track_min_frames": FALSE_TRACK_FRAMES,
+            "suite": args.suite,
+            "skipped": skipped,
             "clips": [score.summary() for score in rows],
             "overall": {score.detector: score.summary() for score in overall},
+            "sets": {
+                group: {row.detector: row.summary() for row in sets if row.name == group}
+                for group in dict.fromkeys(row.name for row in sets)
+            },
         }
         try:
             args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
@@ -115,7 +188,80 @@ def run(args: argparse.Namespace) -> int:
         from usguide.gui.eval_plots import save_evaluation_plot
 
         save_evaluation_plot(overall, args.plot)
+    if args.failures:
+        from usguide.gui.eval_plots import save_outcome_pictures
+
+        groups = [(f"{row.detector}/{row.name}", row) for row in sets] or [
+            (row.detector, row) for row in overall
+        ]
+        videos = {clip.name: (_video_of(clip, truth), truth) for clip, truth in cases}
+        count = save_outcome_pictures(groups, videos, args.failures)
+        print(f"evaluate: {count} pictures of misses and hits in {args.failures}")
     return 0
+
+
+def _case_folders(args: argparse.Namespace) -> list[Path]:
+    """The case folders to score: CASES_DIR's, or the --suite's (rendered first if needed)."""
+    if args.suite is None:
+        if args.out_cases is not None:
+            raise UsguideError("--out-cases goes with --suite: add --suite generalisation")
+        if args.cases is None:
+            raise UsguideError(
+                "no CASES_DIR: give a folder of labelled clips, or --suite NAME --out-cases DIR"
+            )
+        return find_clips(args.cases, args.max_clips)
+    if args.cases is not None:
+        raise UsguideError("give either CASES_DIR or --suite, not both")
+    if args.out_cases is None:
+        raise UsguideError(f"--suite {args.suite} needs --out-cases DIR to keep its clips in")
+
+    def progress(text: str) -> None:
+        sys.stderr.write(text + "\n")
+
+    folders = render_suite(
+        args.suite, args.out_cases, args.suite_clips, args.suite_frames, progress
+    )
+    return folders[: args.max_clips] if args.max_clips else folders
+
+
+def _available(folders: list[Path]) -> tuple[list[tuple[Path, ClipTruth]], list[str]]:
+    """The cases whose video is at hand, and a one-line note for each one skipped."""
+    cases, skipped = [], []
+    for folder in folders:
+        truth = load_truth(folder / "truth.json")
+        if truth.source is not None and not truth.source.exists():
+            skipped.append(
+                f"skipping {folder}: its source clip {truth.source} is not here (the labels "
+                "keep only coordinates; put the clip there to score them)"
+            )
+            continue
+        cases.append((folder, truth))
+    return cases, skipped
+
+
+def _pooled_sets(rows: list[ClipScore], names: list[str]) -> list[ClipScore]:
+    """One pooled score per (set, detector) when the clips belong to more than one set."""
+    groups = list(dict.fromkeys(row.group for row in rows))
+    if len(groups) < 2:
+        return []
+    return [
+        combine([row for row in rows if row.group == group and row.detector == name], group or "-")
+        for group in groups
+        for name in names
+    ]
+
+
+def _defects(score: ClipScore) -> str:
+    """One line: obvious needles missed (defects) and off-needle tracks, with where they are."""
+    misses = ", ".join(f"{clip} f{frame}" for clip, frame in score.obvious_misses[:8])
+    tracks = ", ".join(f"{clip} f{first}-{last}" for clip, first, last in score.false_tracks[:4])
+    more = len(score.obvious_misses) > 8 or len(score.false_tracks) > 4
+    return (
+        f"{score.detector}: obvious-needle misses {len(score.obvious_misses)}"
+        f"{' (' + misses + ')' if misses else ''}; off-needle tracks of >= {FALSE_TRACK_FRAMES} "
+        f"frames {len(score.false_tracks)}{' (' + tracks + ')' if tracks else ''}"
+        f"{'; all in --json' if more else ''}"
+    )
 
 
 def _detector_names(args: argparse.Namespace) -> list[str]:
@@ -131,8 +277,9 @@ def evaluate_clip(
 ) -> ClipScore:
     """Runs one clip through a ``FrameAnalyzer`` and scores it against its truth."""
     truth = load_truth(clip / "truth.json")
-    predictions, seconds = predict_clip(detector, _video_of(clip), truth, track)
-    if len(predictions) != len(truth.frames):
+    predictions, seconds = predict_clip(detector, _video_of(clip, truth), truth, track)
+    last = max((label.frame for label in truth.frames), default=-1)
+    if last >= len(predictions) or (truth.source is None and len(predictions) != len(truth.frames)):
         sys.stderr.write(
             f"evaluate: {clip.name}: {len(predictions)} frames decoded, {len(truth.frames)} "
             "labelled; scoring the common part\n"
@@ -166,7 +313,9 @@ def predict_clip(
     return predictions, seconds
 
 
-def _video_of(clip: Path) -> Path:
+def _video_of(clip: Path, truth: ClipTruth | None = None) -> Path:
+    if truth is not None and truth.source is not None:
+        return truth.source  # hand labels of a clip kept elsewhere
     for name in _VIDEO_NAMES:
         if (clip / name).exists():
             return clip / name

@@ -38,6 +38,7 @@ from usguide.detect.hits import (
     off_needle,
 )
 from usguide.detect.strata import (
+    ALL,
     CONTRAST_BINS,
     LENGTH_BINS_MM,
     OBVIOUS,
@@ -80,7 +81,8 @@ FALSE_TRACK_FRAMES = 10  # a third of a second at 30 fps: long enough for a user
 @dataclass(frozen=True)
 class FrameOutcome:
     """What happened on one scored frame that is worth a picture: ``kind`` is "hit" (localised),
-    "miss" (visible needle, no localised hit) or "false" (a detection on a needle-free frame)."""
+    "miss" (visible needle, no localised hit), "false" (a detection on a needle-free frame) or
+    "track" (the middle frame of an off-needle track)."""
 
     clip: str
     frame: int
@@ -229,11 +231,13 @@ def score_clip(
     score = ClipScore(
         name=truth.name, detector=detector, seconds=seconds, group=truth.tags.get("set", "")
     )
-    run: list[int] = []  # frames of the current off-needle run
+    run: list[tuple[int, Needle, FrameTruth]] = []  # the current off-needle run
 
     def close_run() -> None:
         if len(run) >= FALSE_TRACK_FRAMES:
-            score.false_tracks.append((truth.name, run[0], run[-1]))
+            score.false_tracks.append((truth.name, run[0][0], run[-1][0]))
+            index, needle, label = run[len(run) // 2]
+            score.outcomes.append(FrameOutcome(truth.name, index, "track", (ALL,), needle, label))
         run.clear()
 
     for position, label in enumerate(truth.frames):
@@ -244,9 +248,9 @@ def score_clip(
         score.frames += 1
         tags = truth.tags_of(label)
         if needle is not None and off_needle(needle, label, hit_tolerance):
-            if run and run[-1] != index - 1:
+            if run and run[-1][0] != index - 1:
                 close_run()
-            run.append(index)
+            run.append((index, needle, label))
         else:
             close_run()
         if not label.needle_present:
