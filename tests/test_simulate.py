@@ -148,7 +148,9 @@ def test_mm_per_px_linear_is_depth_over_height() -> None:
 
 
 def test_mm_per_px_convex_fan_reaches_the_bottom() -> None:
-    config = SimConfig(seed=2, variant="convex", depth_mm=60.0, n_frames=1, **SMALL)
+    config = SimConfig(
+        seed=2, variant="convex", depth_mm=60.0, fan_deg=40.0, radius_mm=45.0, n_frames=1, **SMALL
+    )
     renderer = ClipRenderer(config)
     frame = renderer.frame(0)
     geo = renderer.geometry
@@ -169,7 +171,9 @@ def test_mm_per_px_convex_fan_reaches_the_bottom() -> None:
 
 
 def test_screen_capture_region_is_exact() -> None:
-    config = SimConfig(seed=7, variant="screen", probe="linear", width=1024, height=768, n_frames=8)
+    config = SimConfig(
+        seed=7, variant="screen", probe="linear", width=1024, height=768, n_frames=8, margins=False
+    )
     frames = list(simulate_clip(config))
     roi = frames[0].truth.roi
     assert frames[0].image.shape == (768, 1024, 3)

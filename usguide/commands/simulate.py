@@ -17,6 +17,27 @@ def _size(text: str) -> tuple[int, int]:
     return width, height
 
 
+def _angle_range(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError:
+        raise UsguideError(
+            f"bad --angle-range {text!r}: expected LO,HI in degrees, e.g. --angle-range 0,15"
+        ) from None
+    return low, high
+
+
+def _options(args: argparse.Namespace) -> dict[str, object]:
+    """The SimConfig fields the command line fixes for every clip (a stratified suite)."""
+    options: dict[str, object] = {"style": args.style}
+    if args.angle_range is not None:
+        options["angle_range"] = _angle_range(args.angle_range)
+    for name in ("medium", "gauge", "probe", "needle_style", "entry", "fan_deg", "radius_mm"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
+    return options
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Registers ``usguide simulate``."""
     parser = subparsers.add_parser(
@@ -46,6 +67,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="frame size (640x480); screen capture: 1024x768 or 1280x720, else one is drawn",
     )
     parser.add_argument(
+        "--style",
+        default="train",
+        choices=("train", "heldout"),
+        help="train: the training ranges (default); heldout: settings outside them (unseen needle "
+        "echo, textures, fan shapes, aspect ratios, screen layout) for a generalisation suite",
+    )
+    strata = parser.add_argument_group("fix a stratum for every clip (default: drawn per clip)")
+    strata.add_argument(
+        "--angle-range", metavar="LO,HI", help="insertion angles in degrees (default 0,80)"
+    )
+    strata.add_argument("--medium", choices=("in_vivo", "ex_vivo", "phantom", "water"))
+    strata.add_argument("--gauge", type=int, metavar="G", help="needle gauge 14..27")
+    strata.add_argument("--probe", choices=("linear", "convex"))
+    strata.add_argument(
+        "--needle-style", choices=("faint", "plain", "saturated", "double_wall", "beaded")
+    )
+    strata.add_argument("--entry", choices=("edge", "inside"), help="where the shaft comes in")
+    strata.add_argument("--fan-deg", type=float, metavar="DEG", help="convex fan opening")
+    strata.add_argument("--radius-mm", type=float, metavar="MM", help="convex probe radius")
+    parser.add_argument(
         "--demo", type=Path, metavar="DIR", help="write the bundled demo session to DIR instead"
     )
     parser.set_defaults(func=run)
@@ -74,6 +115,13 @@ def run(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise UsguideError(f"--out {args.out} is a file: give a folder")
     write_clips(
-        args.out, args.clips, args.seed, args.variant, args.frames, _size(args.size), progress
+        args.out,
+        args.clips,
+        args.seed,
+        args.variant,
+        args.frames,
+        _size(args.size),
+        progress,
+        _options(args),
     )
     return 0

@@ -6,8 +6,13 @@ frame is a ``SimFrame(image, truth)``. ``usguide simulate`` writes clips to disk
 ``python -m usguide.simulate.realism`` draws ``docs/realism.png`` (real frames beside simulated).
 
 What is modelled:
-    * Probes: linear (rectangle) and convex (fan, scan-converted from beam space); depth 20-80 mm;
-      mm_per_px = depth_mm / image height for both (convex: along the central beam).
+    * Probes: linear (rectangle) and convex (fan of 30-100 degrees, radius 10-80 mm,
+      scan-converted from beam space); depth 15-100 mm; mm_per_px = depth_mm / image height
+      (convex: along the central beam). The image may sit inside the region with black margins:
+      linear images of other aspect ratios, wide fans shorter than the region, off-centre fans.
+    * Media: in vivo tissue, ex vivo meat (fibres, connective tissue, fat flecks), gel/agar/PVA
+      phantoms (uniform speckle, inclusions) in a container with dark water outside, straight
+      bright walls and floor, water baths; a bright probe-surface / coupling line along the top.
     * Speckle: complex Gaussian scatterers weighted by echogenicity, convolved with a Gaussian PSF
       narrow axially and wider laterally (widening away from the focus, per depth band),
       envelope-detected, log-compressed over a 48-62 dB dynamic range; depth attenuation
@@ -18,10 +23,13 @@ What is modelled:
       line, shadow below), vessels/cysts (anechoic, bright front/back walls, posterior
       enhancement), tendons (fibrillar, hyperechoic). Excess attenuation is integrated along each
       beam, so shadows and enhancement follow the beam geometry (radial for convex probes).
-    * Needle (gauge 17-25, 10-70 degrees, from left or right): advances, pauses, withdraws and
-      redirects (pivoting at the skin puncture); specular echo falling with the beam incidence
-      angle; brighter or fading tip; along-shaft brightness variation; reverberation copies at
-      the needle-diameter spacing and a comet tail below the shaft; acoustic shadow; elevational
+    * Needle (gauge 14-27, 0-80 degrees, from left or right, entering at the region's edge or
+      inside the image): advances, pauses, withdraws and redirects (pivoting at the skin
+      puncture); specular echo falling with the beam incidence angle, from barely visible to
+      saturated (blooming into the widest line in the picture); a double wall (front and back
+      wall, lumen between) for thick needles; brighter or fading tip or a bright bevel;
+      along-shaft brightness variation; reverberation copies at the needle-diameter (wall)
+      spacing and a comet tail below the shaft, each optional; acoustic shadow; elevational
       offset and tilt so parts of the shaft (or all but the tip) drop out of the plane; clips
       with no needle.
     * Motion: hand jitter, breathing-like axial compression, probe slide (needle moves along).

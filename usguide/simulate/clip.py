@@ -13,17 +13,12 @@ import numpy as np
 from usguide.simulate import needle as needle_mod
 from usguide.simulate.artefacts import Artefacts, random_artefacts
 from usguide.simulate.config import GroundTruth, SimConfig, SimFrame, resolve
+from usguide.simulate.media import add_surface_line, medium_maps, random_medium
 from usguide.simulate.motion import Motion
-from usguide.simulate.probe import ProbeGeometry, ScanConverter, make_geometry
+from usguide.simulate.probe import ProbeGeometry, ScanConverter, fan_aspect, make_geometry
 from usguide.simulate.screen import Screen
 from usguide.simulate.speckle import random_psf, speckle_envelope, transmission
-from usguide.simulate.tissue import (
-    Anatomy,
-    TissueMaps,
-    bone_floor,
-    random_anatomy,
-    tissue_maps,
-)
+from usguide.simulate.tissue import TissueMaps, bone_floor
 from usguide.types import Point, Roi
 
 
@@ -35,12 +30,24 @@ class ClipRenderer:
         self.config = config
         rng = np.random.default_rng(config.seed)
         self.res = res = resolve(config, rng)
+        # The breadth's own draws (media, needle look, entry, surface line) come from a second
+        # generator, so adding them left the original draws, and the in vivo clips, as they were.
+        extra = np.random.default_rng([config.seed, 0xB0B])
         self.screen: Screen | None = None
         width, height = config.width, config.height
         if res.screen:
-            self.screen = Screen(res.screen_size, res.probe, rng)
+            # The vendor's image box fits the image (no margins inside it unless asked for).
+            aspect = res.aspect
+            if res.probe == "convex":
+                aspect = fan_aspect(res.fan_deg, res.radius_mm, res.depth_mm) * 1.03
+            self.screen = Screen(res.screen_size, res.probe, rng, aspect)
             width, height = self.screen.roi.w, self.screen.roi.h
-        self.geometry: ProbeGeometry = make_geometry(res.probe, width, height, res.depth_mm, rng)
+        self.region_size = (width, height)
+        self.inner = self._inner_rect(width, height)
+        width, height = self.inner.w, self.inner.h
+        self.geometry: ProbeGeometry = make_geometry(
+            res.probe, width, height, res.depth_mm, rng, res.fan_deg, res.radius_mm
+        )
         geo = self.geometry
         self.converter = ScanConverter(geo)
         self.pad = max(8, int(0.1 * geo.n_beams))
@@ -51,13 +58,28 @@ class ClipRenderer:
                 float(rng.uniform(-0.25, 0.25)) * width * geo.mm_per_px,
                 float(rng.uniform(0.4, 0.75)) * geo.depth_mm,
             )
-        anatomy = random_anatomy(rng, geo.depth_mm, half_w, target)
-        maps = self._tissue(anatomy, rng)
+        build = random_medium(
+            rng if res.medium == "in_vivo" else extra,
+            res.medium,
+            geo.depth_mm,
+            half_w,
+            target,
+            res.texture,
+            res.texture_scale,
+        )
+        self.build = build  # what the medium was drawn with (anatomy, phantom, container)
+        maps = self._tissue(build, rng)
+        if res.surface_line:
+            add_surface_line(maps.specular, extra, geo.mm_per_px, res.medium != "in_vivo")
         self.psf = random_psf(rng, geo)
         self.envelope = speckle_envelope(maps, geo, self.psf, rng)
         self.transmission = transmission(maps, geo)
         self.origins, self.dirs = geo.beams()
-        self.look = needle_mod.random_look(rng, res.gauge, res.needle_gain)
+        self.look = needle_mod.random_look(rng, res.gauge, res.needle_gain, res.needle_style, extra)
+        floor = bone_floor(build["anatomy"]) if "anatomy" in build else None
+        box = build.get("container")
+        if box is not None and box.floor is not None:
+            floor = lambda x, f=box.floor, k=box.floor_slope: f + k * x  # noqa: E731
         self.plan = (
             needle_mod.NeedlePlan(
                 rng,
@@ -69,7 +91,9 @@ class ClipRenderer:
                 target,
                 self.look,
                 config.elevation,
-                bone_floor(anatomy),
+                floor,
+                res.entry,
+                extra,
             )
             if res.needle
             else None
@@ -95,17 +119,42 @@ class ClipRenderer:
         if self.screen is not None:
             self.roi = self.screen.roi
         else:
-            self.roi = Roi(0, 0, width, height)
+            self.roi = Roi(0, 0, *self.region_size)
         self.fan = geo.fan_mask() if geo.kind == "convex" else None
 
-    def _tissue(self, anatomy: Anatomy, rng: np.random.Generator) -> TissueMaps:
+    def _inner_rect(self, width: int, height: int) -> Roi:
+        """Where the ultrasound image lies in the region: all of it, or a linear image of another
+        aspect ratio or a fan fitted inside (black margins around it)."""
+        res = self.res
+        left, top, right, bottom = res.margins
+        avail_w = max(48, int(round(width * (1.0 - left - right))))
+        avail_h = max(40, int(round(height * (1.0 - top - bottom))))
+        aspect = res.aspect
+        if res.probe == "convex":
+            aspect = fan_aspect(res.fan_deg, res.radius_mm, res.depth_mm) * 1.03
+        w_in, h_in = avail_w, avail_h
+        if aspect is not None:
+            if aspect >= avail_w / avail_h:
+                h_in = max(40, min(avail_h, int(round(avail_w / aspect))))
+            elif res.probe == "linear" or any(res.margins):
+                w_in = max(48, min(avail_w, int(math.ceil(avail_h * aspect)) + 4))
+        # A narrow image sits anywhere between the margins (off-centre fans), else centred.
+        shift = res.apex_shift if any(res.margins) else 0.0
+        x = int(round(width * left + (avail_w - w_in) * (shift + 1.0) / 2.0))
+        y = int(round(height * top))
+        x = min(max(x, 0), width - w_in)
+        y = min(max(y, 0), height - h_in)
+        return Roi(x, y, w_in, h_in)
+
+    def _tissue(self, build: dict, rng: np.random.Generator) -> TissueMaps:
         """Tissue maps on the padded beam grid; large grids are evaluated at half resolution (the
         anatomy is smooth at that scale; speckle and the needle stay full resolution)."""
         geo = self.geometry
         x, z = geo.padded_grid(self.pad)
         step = 2 if x.size > 120_000 else 1
-        maps = tissue_maps(
-            anatomy,
+        maps = medium_maps(
+            self.res.medium,
+            build,
             x[::step, ::step].astype(np.float32),
             z[::step, ::step].astype(np.float32),
             rng,
@@ -156,6 +205,11 @@ class ClipRenderer:
         grey = self.converter.to_image(grey)
         if self.artefacts is not None:
             grey = self.artefacts.apply(grey, rng)
+        inner = self.inner
+        if (inner.w, inner.h) != self.region_size:
+            canvas = np.zeros(self.region_size[::-1], np.uint8)
+            canvas[inner.y : inner.y + inner.h, inner.x : inner.x + inner.w] = grey
+            grey = canvas
         truth = self._truth(pose, render)
         image = grey
         if self.screen is not None:
@@ -177,19 +231,25 @@ class ClipRenderer:
     def _truth(
         self, pose: needle_mod.NeedlePose | None, render: needle_mod.NeedleRender
     ) -> GroundTruth:
-        geo, roi = self.geometry, self.roi
+        geo, roi, res, inner = self.geometry, self.roi, self.res, self.inner
         common = {
             "mm_per_px": geo.mm_per_px,
             "roi": roi,
             "probe": geo.kind,
             "depth_mm": geo.depth_mm,
+            "gauge": res.gauge if res.needle else None,
+            "medium": res.medium,
+            "geometry": res.geometry,
+            "needle_style": res.needle_style if res.needle else None,
         }
         if pose is None or render.mask is None:
             return GroundTruth(False, pose is not None, None, None, None, None, **common)
         mask = self.converter.to_image(render.mask.view(np.uint8), nearest=True) > 0
-        if self.screen is not None:
-            full = np.zeros(self.screen.shape, bool)
-            full[roi.y : roi.y + roi.h, roi.x : roi.x + roi.w] = mask
+        shape = self.screen.shape if self.screen is not None else self.region_size[::-1]
+        if mask.shape != shape:
+            full = np.zeros(shape, bool)
+            x0, y0 = roi.x + inner.x, roi.y + inner.y
+            full[y0 : y0 + inner.h, x0 : x0 + inner.w] = mask
             mask = full
         if not mask.any():
             return GroundTruth(False, True, None, None, None, None, **common)
@@ -197,7 +257,7 @@ class ClipRenderer:
         def to_point(s_along: float) -> Point:
             p = pose.origin + s_along * pose.direction
             px, py = geo.mm_to_px(p[0], p[1])
-            return Point(float(px) + roi.x, float(py) + roi.y)
+            return Point(float(px) + roi.x + inner.x, float(py) + roi.y + inner.y)
 
         return GroundTruth(
             True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +38,11 @@ DEMO_CONFIG = SimConfig(
     target=(-4.0, 24.0),
     elevation="aligned",
     speckle_reduction=2.2,
+    entry="edge",
+    medium="in_vivo",
+    needle_style="plain",
+    margins=False,
+    surface_line=False,
 )
 
 
@@ -56,8 +62,33 @@ def truth_header(config: SimConfig, renderer: ClipRenderer) -> dict:
         "mm_per_px": round(geo.mm_per_px, 6),
         "roi": renderer.roi.as_list(),
         "depth_mm": round(geo.depth_mm, 3),
+        **clip_strata(renderer),
         "frames": [],
     }
+
+
+def clip_strata(renderer: ClipRenderer) -> dict:
+    """What the clip was drawn with (the evaluation's strata); new fields old readers ignore."""
+    res = renderer.res
+    needle = res.needle
+    strata = {
+        "style": renderer.config.style,
+        "medium": res.medium,
+        "geometry": res.geometry,
+        "gauge": res.gauge if needle else None,
+        "needle_style": res.needle_style if needle else None,
+        "angle_deg": round(res.angle_deg, 2) if needle else None,
+        "side": res.side if needle else None,
+        "entry": res.entry if needle else None,
+        "surface_line": res.surface_line,
+        "texture": res.texture,
+        "heldout": list(res.heldout),
+        "image_box": renderer.inner.as_list(),
+    }
+    if renderer.geometry.kind == "convex":
+        strata["fan_deg"] = round(math.degrees(2 * renderer.geometry.half_angle), 2)
+        strata["radius_mm"] = round(renderer.geometry.radius_mm, 2)
+    return strata
 
 
 def write_truth(path: Path, header: dict, truths: list[GroundTruth]) -> None:
@@ -117,13 +148,22 @@ def write_clips(
     frames: int,
     size: tuple[int, int],
     progress: Callable[[str], None] | None = None,
+    options: dict[str, object] | None = None,
 ) -> list[Path]:
-    """Writes ``clips`` clips with seeds ``seed``, ``seed + 1``, ... into ``out_dir/clip_NNNN``."""
+    """Writes ``clips`` clips with seeds ``seed``, ``seed + 1``, ... into ``out_dir/clip_NNNN``.
+
+    ``options`` fixes further SimConfig fields for every clip (style, angle_range, medium, ...).
+    """
     written = []
     start = time.perf_counter()
     for number in range(clips):
         config = SimConfig(
-            seed=seed + number, variant=variant, width=size[0], height=size[1], n_frames=frames
+            seed=seed + number,
+            variant=variant,
+            width=size[0],
+            height=size[1],
+            n_frames=frames,
+            **(options or {}),  # type: ignore[arg-type]
         )
         config.validate()
         clip_dir = out_dir / f"clip_{number:04d}"

@@ -12,42 +12,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from usguide.simulate.look import GAUGE_MM, NeedleLook, random_look  # noqa: F401 - re-exported
 from usguide.simulate.probe import ProbeGeometry
 
-# Outer diameter in mm by gauge (ISO 9626, regular wall).
-GAUGE_MM = {
-    17: 1.47,
-    18: 1.27,
-    19: 1.07,
-    20: 0.91,
-    21: 0.82,
-    22: 0.72,
-    23: 0.64,
-    24: 0.57,
-    25: 0.51,
-}
 # A shaft stretch is "visible" where its echo, averaged over ~9 beams, is at least this many times
 # the mean tissue echo around it: an absolute level ignores that the same needle stands out in dark
 # fat and vanishes in bright muscle, which mislabelled clearly visible needles as absent.
 VISIBLE_CONTRAST = 1.5
 MIN_VISIBLE_MM = 2.0
-
-
-@dataclass
-class NeedleLook:
-    """How the needle appears (fixed per clip)."""
-
-    diameter: float
-    gain: float
-    spec_sigma: float  # radians: specular lobe width
-    floor: float  # diffuse fraction seen at steep angles
-    reverb_ratio: float
-    reverb_count: int
-    tail: float
-    shadow: float
-    tip_gain: float
-    elev_sigma: float  # elevational beam half-width, mm
-    texture: np.ndarray  # along-shaft brightness modulation, one value per 0.1 mm
 
 
 @dataclass
@@ -59,6 +31,7 @@ class NeedlePose:
     length: float
     e_tip: float  # elevational offset at the tip, mm
     tilt: float  # elevational offset change per mm back along the shaft
+    s_start: float = 0.0  # the shaft is out of the imaging plane before this (out-of-plane entry)
 
     @property
     def angle_deg(self) -> float:
@@ -83,26 +56,6 @@ class NeedleRender:
         inside = (self.s_along >= self.s_min) & (self.s_along <= self.s_max)
         seen = self.contrast[inside & (self.contrast >= VISIBLE_CONTRAST)]
         return float(np.median(seen)) if seen.size else None
-
-
-def random_look(rng: np.random.Generator, gauge: int, gain: float) -> NeedleLook:
-    diameter = GAUGE_MM.get(gauge, 0.8)
-    tip_gain = float(rng.choice([1.0, 1.7, 0.35], p=[0.5, 0.3, 0.2]))
-    texture = cv2.GaussianBlur(rng.standard_normal((1, 4000)).astype(np.float32), (0, 0), 6.0)
-    texture = np.clip(1.0 + 0.35 * texture[0] / (texture.std() + 1e-6), 0.35, 1.8)
-    return NeedleLook(
-        diameter=diameter,
-        gain=gain,
-        spec_sigma=math.radians(rng.uniform(14.0, 24.0)),
-        floor=float(rng.uniform(0.12, 0.3)),
-        reverb_ratio=float(rng.uniform(0.25, 0.6)) * (1.15 if diameter > 1.0 else 1.0),
-        reverb_count=int(rng.integers(1, 7)),
-        tail=float(rng.uniform(0.02, 0.12)),
-        shadow=float(rng.uniform(0.1, 0.45)),
-        tip_gain=tip_gain,
-        elev_sigma=float(rng.uniform(0.5, 1.0)),
-        texture=texture,
-    )
 
 
 def _eased(keys_t: list[float], keys_v: list[float], t: np.ndarray) -> np.ndarray:
@@ -130,14 +83,20 @@ class NeedlePlan:
         look: NeedleLook,
         elevation: str | None = None,
         floor: Callable[[float], float] | None = None,
+        entry: str = "edge",
+        extra: np.random.Generator | None = None,
     ) -> None:
+        extra = extra if extra is not None else np.random.default_rng(0)
         depth = geometry.depth_mm
         sign = 1.0 if side == "left" else -1.0
         z_in = float(rng.uniform(0.04, 0.3)) * depth
         half = geometry.width * geometry.mm_per_px / 2.0
         if geometry.kind == "convex":
             half = (geometry.radius_mm + z_in) * math.sin(geometry.half_angle) * 0.97
-        angle = math.radians(angle_deg)
+        angle = max(math.radians(angle_deg), 1e-3)
+        # A shallow needle (breast biopsy: nearly parallel to the skin) is punctured far beside the
+        # probe: its pivot is put under the skin at most this far back from the region's edge.
+        back_max = float(extra.uniform(5.0, 25.0))
         if target is not None:
             # Aim at the target: puncture where the chosen angle leads to it, but never under the
             # probe (the skin is punctured beside it); then the angle follows from the target.
@@ -145,13 +104,34 @@ class NeedlePlan:
             if -sign * x0 < half + 2.0:
                 x0 = -sign * (half + float(rng.uniform(2.0, 8.0)))
                 angle = math.atan2(target[1], abs(target[0] - x0))
-            origin = np.array([x0, 0.0])
+                origin = np.array([x0, 0.0])
+            elif -sign * x0 > half + back_max:
+                x0 = -sign * (half + back_max)
+                origin = np.array([x0, target[1] - abs(target[0] - x0) * math.tan(angle)])
+            else:
+                origin = np.array([x0, 0.0])
         else:
-            origin = np.array([-sign * (half + z_in / math.tan(angle)), 0.0])
+            back = min(z_in / math.sin(angle), back_max / math.cos(angle))
+            edge = np.array([-sign * half, z_in])
+            origin = edge - back * np.array([sign * math.cos(angle), math.sin(angle)])
+        self.s_start = 0.0
+        if entry == "inside":
+            # Out-of-plane entry: the shaft comes into the imaging plane inside the image.
+            z_p = float(extra.uniform(0.08, 0.5)) * depth
+            half_p = half
+            if geometry.kind == "convex":
+                half_p = (geometry.radius_mm + z_p) * math.sin(geometry.half_angle) * 0.9
+            x_p = -sign * half_p + sign * float(extra.uniform(0.15, 0.55)) * 2 * half_p
+            back = min(z_p / math.sin(angle), float(extra.uniform(5.0, 30.0)))
+            origin = np.array([x_p, z_p]) - back * np.array(
+                [sign * math.cos(angle), math.sin(angle)]
+            )
+            self.s_start = back
         self.origin, self.sign = origin, sign
         x_edge = -sign * half
-        s_edge = max(0.0, (x_edge - origin[0]) * sign / math.cos(angle))
-        s_far = min(0.92 * depth / math.sin(angle), s_edge + 2 * half / math.cos(angle))
+        s_edge = max(0.0, (x_edge - origin[0]) * sign / math.cos(angle), self.s_start)
+        room = max(0.92 * depth - float(origin[1]), 2.0) / math.sin(angle)
+        s_far = min(room, s_edge + 2 * half / math.cos(angle))
         if target is not None:
             s_goal = math.hypot(target[0] - origin[0], target[1]) - 0.5
         else:
@@ -159,7 +139,9 @@ class NeedlePlan:
         if floor is not None:
             # Never drive the tip into bone: stop short of the first point below the floor.
             ss = np.linspace(0.0, s_goal, 400)
-            below = ss * math.sin(angle) > floor(origin[0] + sign * ss * math.cos(angle)) - 1.5
+            below = origin[1] + ss * math.sin(angle) > (
+                floor(origin[0] + sign * ss * math.cos(angle)) - 1.5
+            )
             if below.any():
                 s_goal = max(float(ss[int(np.argmax(below))]) - 1.5, s_edge + 2.0)
         duration = n_frames / fps
@@ -194,7 +176,7 @@ class NeedlePlan:
             keys_a.append(redirect)
         self.length = _eased(keys_t, keys_l, t) + 0.15 * jitter[0, :n_frames]
         turn = _eased(keys_t, keys_a, t) + math.radians(0.25) * jitter[1, :n_frames]
-        self.angle = np.clip(angle + turn, math.radians(5.0), math.radians(80.0))
+        self.angle = np.clip(angle + turn, 0.0, math.radians(88.0))
         sigma = look.elev_sigma
         styles = ["aligned", "drift", "tip_only", "tip_lost"]
         drawn = str(rng.choice(styles, p=[0.55, 0.25, 0.12, 0.08]))
@@ -223,6 +205,7 @@ class NeedlePlan:
             float(self.length[index]),
             float(self.e_tip[index]),
             float(self.tilt[index]),
+            self.s_start,
         )
 
 
@@ -262,6 +245,8 @@ def render(
     spec = look.floor + (1 - look.floor) * np.exp(-0.5 * (incidence / look.spec_sigma) ** 2)
     elev_off = pose.e_tip + pose.tilt * (pose.length - s)
     elev = np.exp(-0.5 * (elev_off / look.elev_sigma) ** 2)
+    if pose.s_start > 0.0:
+        elev = elev * np.clip((s - pose.s_start) / 2.0, 0.0, 1.0)
     to_tip = pose.length - s
     tip = 1.0 + (look.tip_gain - 1.0) * np.clip(1.0 - to_tip / 1.5, 0, 1)
     tip *= np.clip(to_tip / 0.15, 0.3, 1.0)
@@ -276,6 +261,15 @@ def render(
     extent = width_mm * along / across + 0.15 * look.diameter / across
     sigma = np.sqrt((0.12 / s_mm) ** 2 + (extent / s_mm / 2.355) ** 2)
     spacing = max(0.8 * look.diameter / s_mm, 3.0) / across
+    # Double wall: the back wall lies one diameter below the front wall along the beam, and the
+    # reverberations are spaced by that wall distance.
+    wall = np.zeros_like(sigma)
+    back = np.zeros_like(sigma)
+    if look.back_wall > 0.0:
+        wall = np.maximum(look.diameter / s_mm / across, 2.5 * sigma)
+        spacing = np.maximum(wall, 3.0 / across)
+        back = look.back_wall * np.clip((spec - look.floor) / (1.0 - look.floor), 0.0, 1.0)
+    bloom_sigma = np.sqrt(sigma**2 + (look.bloom_mm / s_mm) ** 2 + (wall / 2.0) ** 2)
     # Acoustic shadow below the in-plane shaft.
     rows = np.arange(nr, dtype=np.float32)[:, None]
     shade = look.shadow * elev * np.clip(spec * 1.5, 0, 1)
@@ -285,16 +279,29 @@ def render(
     fill = np.exp(-np.clip(depth_below, 0, None) * (s_mm / 25.0))
     image[:, cols] *= np.where(depth_below > 0, 1.0 - shade[None, :] * fill, 1.0).astype(np.float32)
     # Shaft, reverberation copies and comet tail.
-    span = int(np.ceil(3 * sigma.max() + look.reverb_count * spacing.max() + 12))
-    offs = np.arange(-int(np.ceil(3 * sigma.max())) - 1, span + 1)
+    above = int(np.ceil(3 * max(sigma.max(), bloom_sigma.max() if look.bloom > 0 else 0.0))) + 1
+    span = int(np.ceil(above + wall.max() + look.reverb_count * spacing.max() + 12))
+    if look.tail > 0:
+        span = max(span, int(np.ceil(3 * look.tail_len * spacing.max())))
+    offs = np.arange(-above, span + 1)
     base = np.floor(row).astype(int)
     rr = base[None, :] + offs[:, None]
     o = rr - row[None, :]
     prof = np.exp(-0.5 * (o / sigma) ** 2)
+    if look.back_wall > 0.0:
+        prof += back * np.exp(-0.5 * ((o - wall) / sigma) ** 2)
+    if look.bloom > 0.0:
+        prof += look.bloom * np.exp(-0.5 * ((o - wall / 2.0) / bloom_sigma) ** 2)
     ratio = look.reverb_ratio * np.clip(spec, 0.3, 1.0)
     for k in range(1, look.reverb_count + 1):
-        prof += ratio**k * np.exp(-0.5 * ((o - k * spacing) / sigma) ** 2)
-    prof += look.tail * np.exp(-np.clip(o, 0, None) / (1.5 * spacing)) * (o > 0)
+        prof += ratio**k * np.exp(-0.5 * ((o - wall - k * spacing) / sigma) ** 2)
+    if look.tail > 0:
+        tail_from = o - wall
+        prof += (
+            look.tail
+            * np.exp(-np.clip(tail_from, 0, None) / (look.tail_len * spacing))
+            * (tail_from > 0)
+        )
     vals = (amp[None, :] * prof).astype(np.float32)
     cc = np.broadcast_to(cols[None, :], rr.shape)
     ok = (rr >= 0) & (rr < nr)
@@ -312,8 +319,14 @@ def render(
     if want_mask:
         mask = np.zeros((nr, nb), bool)
         half = np.maximum(1.0, 1.2 * sigma[vis])
+        if look.bloom > 0.0:
+            # A strong echo is as wide as its skirt stays 3x above the tissue (saturated shafts
+            # are the widest line in the picture).
+            excess = amp[vis] * look.bloom / (3.0 * tissue[vis])
+            reach = bloom_sigma[vis] * np.sqrt(2.0 * np.log(np.maximum(excess, 1.0)))
+            half = np.maximum(half, np.minimum(reach, 2.5 * bloom_sigma[vis]) - wall[vis] / 2.0)
         top = np.clip(np.round(row[vis] - half), 0, nr - 1).astype(int)
-        bottom = np.clip(np.round(row[vis] + half), 0, nr - 1).astype(int)
+        bottom = np.clip(np.round(row[vis] + wall[vis] + half), 0, nr - 1).astype(int)
         for c, a, b in zip(cols[vis], top, bottom, strict=True):
             mask[a : b + 1, c] = True
     return NeedleRender(mask, s_min, s_max, contrast, s)

@@ -123,17 +123,31 @@ class ProbeGeometry:
 
 
 def make_geometry(
-    kind: str, width: int, height: int, depth_mm: float, rng: np.random.Generator
+    kind: str,
+    width: int,
+    height: int,
+    depth_mm: float,
+    rng: np.random.Generator,
+    fan_deg: float | None = None,
+    radius_mm: float | None = None,
 ) -> ProbeGeometry:
-    """Builds the geometry; the convex radius and fan angle are drawn and fitted to the image
-    width."""
+    """Builds the geometry; the convex radius and fan angle are drawn (or given) and fitted to the
+    image width."""
     radius = float(rng.uniform(35.0, 60.0))
     if kind == "linear":
         return ProbeGeometry("linear", width, height, depth_mm)
+    half_draw = math.radians(rng.uniform(26.0, 36.0))
+    radius = radius if radius_mm is None else float(radius_mm)
+    half = half_draw if fan_deg is None else math.radians(fan_deg / 2.0)
     s = depth_mm / height
     fit = math.asin(min(1.0, 0.5 * width * s / (radius + depth_mm)))
-    half = min(math.radians(rng.uniform(26.0, 36.0)), fit * 0.98)
-    return ProbeGeometry("convex", width, height, depth_mm, radius, half)
+    return ProbeGeometry("convex", width, height, depth_mm, radius, min(half, fit * 0.98))
+
+
+def fan_aspect(fan_deg: float, radius_mm: float, depth_mm: float) -> float:
+    """Width / height of a convex fan's bounding box (it spans the depth vertically)."""
+    half = math.radians(min(fan_deg, 178.0) / 2.0)
+    return 2.0 * (radius_mm + depth_mm) * math.sin(half) / depth_mm
 
 
 class ScanConverter:

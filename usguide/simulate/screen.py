@@ -17,16 +17,25 @@ PRESETS = ("MSK", "Nerve", "Vascular", "Abdomen", "Small Parts")
 class Screen:
     """Static screen background with a fixed image region; ``compose`` pastes each frame into it."""
 
-    def __init__(self, size: tuple[int, int], probe: str, rng: np.random.Generator) -> None:
+    def __init__(
+        self,
+        size: tuple[int, int],
+        probe: str,
+        rng: np.random.Generator,
+        aspect: float | None = None,
+    ) -> None:
+        """``aspect``: the image's width / height (a fan's bounding box), else the usual one."""
         width, height = size
         self.shape = (height, width)
         top = int(height * rng.uniform(0.06, 0.09))
         bottom = int(height * rng.uniform(0.06, 0.1))
         avail_h = height - top - bottom - 8
         img_h = int(avail_h * rng.uniform(0.85, 1.0))
-        img_w = int(
-            min(width * 0.7, img_h * (rng.uniform(1.2, 1.4) if probe == "convex" else 1.25))
-        )
+        ratio = rng.uniform(1.2, 1.4) if probe == "convex" else 1.25
+        ratio = ratio if aspect is None else aspect
+        img_w = int(min(width * 0.7, img_h * ratio))
+        if aspect is not None:
+            img_h = max(40, min(img_h, int(round(img_w / aspect))))
         left = int(width * rng.uniform(0.16, 0.24))
         x = min(width - img_w - 40, left + int(rng.uniform(0, 30)))
         y = top + 4 + int(rng.uniform(0, max(1, avail_h - img_h)))

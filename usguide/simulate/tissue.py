@@ -45,6 +45,9 @@ class Anatomy:
     patchiness: float = 0.5  # log-amplitude spread of lobular brightness
     skin_echo: float = 1.3
     fascia_mm: float = 0.25  # fascia thickness (Gaussian sigma)
+    texture: str = "standard"  # standard | striated | coarse_fat (the last two: held out)
+    texture_scale: float = 1.0  # size of the texture's features relative to the standard model
+    marbling: float = 0.0  # bright intramuscular fat flecks (ex vivo meat)
 
 
 def bone_floor(anatomy: Anatomy) -> Callable[[float], float] | None:
@@ -166,7 +169,7 @@ def tissue_maps(
 ) -> TissueMaps:
     """Evaluates the anatomy at points (x, z) in mm; returns float32 maps of the same shape."""
     a = anatomy
-    cell = 0.16  # mm per texture cell
+    cell = 0.16 * a.texture_scale  # mm per texture cell
     tex_shape = (384, 768)
     line_w = max(0.5 * mm_per_px, 0.08)
     fat_tex = _texture(rng, tex_shape, 19.0, 9.0)
@@ -188,11 +191,25 @@ def tissue_maps(
         * (_sample(lob_tex, u * 0.3, v * 0.3) > -0.2)
     )
     echo *= np.exp(a.patchiness * _sample(lob_tex, u * 0.45, v * 0.6) - 0.5 * a.patchiness**2)
+    if a.marbling > 0.0:
+        flecks = _sample(lob_tex, u * 1.7 + 50.0, v * 1.1)
+        echo += a.marbling * np.clip(flecks - 1.0, 0.0, 1.0)
+    if a.texture == "striated":
+        # Held out: regular parallel striation (pennate muscle), not a random fibre texture.
+        period = 6.0 + 4.0 * (a.fibrillar / 0.5)  # cells
+        bands = np.cos(np.pi * (v + 1.5 * _sample(fat_tex, u * 0.2, v * 0.2)) / period) ** 6
+        echo = a.muscle_echo * (0.45 + 2.2 * bands) * np.clip(1.0 + 0.3 * fibres, 0.2, None)
     fat = z < a.fat_bottom + 0.6 * np.sin(x / 9.0)
     lobules = a.fat_echo * np.clip(0.8 + 0.5 * _sample(lob_tex, x / cell, z / cell), 0.2, None)
     echo = np.where(fat, lobules, echo)
     # Septa: contour lines of a horizontally stretched texture (mostly near-horizontal, specular).
     septa = np.abs(_sample(fat_tex, x / cell * 0.8, z / cell * 2.5)) < 0.07
+    if a.texture == "coarse_fat":
+        # Held out: large dark fat lobules outlined by bright septa, anywhere in the picture.
+        lobe = _sample(lob_tex, x / cell * 0.5, z / cell * 0.7)
+        fat = fat | (lobe > 0.2)
+        echo = np.where(fat, a.fat_echo * 0.5 * np.clip(1.0 + 0.2 * fibres, 0.3, None), echo)
+        septa = np.abs(lobe - 0.2) < 0.06
     echo = np.where(fat & septa, echo + 0.9, echo)
     skin = z < a.skin
     echo = np.where(skin, a.skin_echo, echo)
