@@ -279,12 +279,3 @@ def _read_results(path: Path, frame_count: int) -> dict[int, Any]:
             if 0 <= index < frame_count:
                 results[index] = record.get("result")
     return results
-
-
-def __getattr__(name: str) -> object:
-    # ``RecordingSource`` moved to ``usguide.sources.recording``; old imports still find it.
-    if name == "RecordingSource":
-        from usguide.sources.recording import RecordingSource
-
-        return RecordingSource
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
