@@ -35,6 +35,9 @@ class Detector(abc.ABC):
     """Finds needle evidence in a grey uint8 image region (HxW, C-contiguous)."""
 
     name: str = "detector"
+    # Optional ability: a detector that can shrink its input under overload has a float here
+    # (1.0: full size; the budget monitor steers it); None: automatic, never steered.
+    input_scale: float | None = None
 
     @abc.abstractmethod
     def infer(self, region: np.ndarray) -> NeedleMaps:

@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PyQt5 import QtCore, QtGui, QtWidgets
 
@@ -27,6 +26,7 @@ from usguide.gui.overlay import Overlay, OverlayState
 from usguide.gui.paint_stats import PaintStats
 from usguide.gui.replay_bar import ReplayBar
 from usguide.gui.runtime import Runtime
+from usguide.pipeline.budget import PipelineState
 from usguide.types import FrameResult, Point
 
 PAINT_INTERVAL_MS = 8
@@ -39,7 +39,7 @@ LOST_STATES = {
 
 def state_name(state: object) -> str:
     """``PipelineState`` (a str enum) or a plain string as its lower-case value."""
-    return str(getattr(state, "value", state) or "ok").lower()
+    return str((state.value if isinstance(state, PipelineState) else state) or "ok").lower()
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -347,11 +347,11 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.runtime.recording_path is None and self.controls.record_button.isChecked():
             self.controls.record_button.setChecked(False)  # opening a source ended the recording
 
-    def _replay(self, control: Callable[[Any], None]) -> Callable[[Any], None]:
+    def _replay(self, control: Callable[[object], None]) -> Callable[[object], None]:
         """A replay-bar slot: runs ``control`` when a recorded source plays, then refreshes the
         numbers."""
 
-        def slot(value: Any) -> None:
+        def slot(value: object) -> None:
             if self.runtime.replay is None:
                 return
             control(value)

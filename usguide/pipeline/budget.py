@@ -33,11 +33,11 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from usguide.defaults import BUDGET_MS
+from usguide.detect.base import Detector
 from usguide.types import SourceState
 
 
@@ -75,8 +75,8 @@ class BudgetMonitor:
 
     Args:
         budget_ms: the capture-to-result budget (overrides ``policy.budget_ms``).
-        detector: anything with a settable ``input_scale`` float; None (or without the attribute)
-            disables degradation, the state is still reported.
+        detector: the detector whose ``input_scale`` is steered; None (or a detector whose scale
+            is None) disables degradation, the state is still reported.
         policy: the thresholds.
     """
 
@@ -84,7 +84,7 @@ class BudgetMonitor:
         self,
         budget_ms: float | None = None,
         *,
-        detector: Any | None = None,
+        detector: Detector | None = None,
         policy: BudgetPolicy | None = None,
     ) -> None:
         self.policy = policy or BudgetPolicy()
@@ -113,7 +113,7 @@ class BudgetMonitor:
     def budget_ms(self) -> float:
         return self.policy.budget_ms
 
-    def set_detector(self, detector: Any | None) -> None:
+    def set_detector(self, detector: Detector | None) -> None:
         """Steers another detector from now on (the current scale level is applied to it)."""
         with self._lock:
             self._detector = detector
@@ -273,7 +273,7 @@ class BudgetMonitor:
     def _read_base_scale(self) -> float | None:
         """The detector's own scale; None (never touched) when it has none or it is automatic
         (None)."""
-        value = getattr(self._detector, "input_scale", None)
+        value = None if self._detector is None else self._detector.input_scale
         return float(value) if isinstance(value, (int, float)) and value > 0 else None
 
     def _apply_scale(self) -> None:
