@@ -13,6 +13,7 @@ from usguide.errors import UsguideError
 from usguide.simulate.clip import ClipRenderer
 from usguide.simulate.config import VARIANTS, GroundTruth, SimConfig
 from usguide.sources.base import FrameSource
+from usguide.sources.pacing import Pacer
 from usguide.types import Calibration, Frame, SourceInfo, SourceState
 
 CLIP_FRAMES = 300  # frames per simulated clip; looping moves on to the next seed
@@ -46,7 +47,9 @@ class SimulatorSource(FrameSource):
         self._clip = 0
         self._in_clip = 0
         self._index = 0
-        self._next_due_ns: int | None = None
+        # Never catches up a backlog: a frame more than an interval late restarts the clock (a
+        # live device drops frames, it does not burst).
+        self._pacer = Pacer(realtime, resync_late_ms=1000.0 / fps)
         self._state = SourceState.ENDED
         self._info: SourceInfo | None = None
         self.last_truth: GroundTruth | None = None
@@ -105,7 +108,7 @@ class SimulatorSource(FrameSource):
             live=True,
             frame_count=None,
         )
-        self._next_due_ns = None
+        self._pacer.reset()
         self._state = SourceState.CONNECTED
 
     def read(self) -> Frame | None:
@@ -117,15 +120,8 @@ class SimulatorSource(FrameSource):
                 return None
             self._clip += 1
             self._start_clip()
-        if self.realtime:
-            now = time.perf_counter_ns()
-            if self._next_due_ns is None:
-                self._next_due_ns = now
-            elif self._next_due_ns > now:
-                time.sleep((self._next_due_ns - now) / 1e9)
-            # Never try to catch up a backlog: a live device drops, it does not burst.
-            self._next_due_ns = max(self._next_due_ns, time.perf_counter_ns() - int(1e9 / self.fps))
-            self._next_due_ns += int(1e9 / self.fps)
+        self._pacer.realtime = self.realtime
+        self._pacer.wait(self._index * 1000.0 / self.fps)
         sim = self._renderer.frame(self._in_clip)
         self.last_truth = sim.truth
         frame = Frame(
