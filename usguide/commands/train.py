@@ -57,6 +57,14 @@ def add_parser(subparsers) -> None:
         action="store_true",
         help="simulate and cache the data, then stop (several runs can then share it)",
     )
+    parser.add_argument(
+        "--composite-fraction",
+        type=float,
+        default=0.4,
+        metavar="F",
+        help="share of training samples replaced by a needle painted onto a real (pydicom-data), "
+        "simulated or phantom background (default 0.4; 0 trains on the simulator alone)",
+    )
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument(
         "--threads", type=int, default=None, help="CPU threads (default min(2, cores))"
@@ -85,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsguideError(f"--init {args.init}: no such file — give a model made by usguide train")
     if args.width < 4 or args.workers < 0:
         raise UsguideError("--width must be at least 4 and --workers at least 0")
+    if not 0.0 <= args.composite_fraction <= 1.0:
+        raise UsguideError("--composite-fraction must be between 0 and 1")
     if args.epochs is not None and args.epochs < 1:
         raise UsguideError("--epochs must be at least 1")
     if args.device == "cuda":
@@ -116,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         data_only=args.data_only,
         init=args.init,
+        composite_fraction=args.composite_fraction,
     )
     if args.cache_dir is not None:
         config.cache_dir = args.cache_dir

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from usguide.detect.model_input import LETTERBOX, PERCENTILE, RAW, STRETCH
 from usguide.errors import UsguideError
 
 FORMAT = "usguide-needle-v1"
@@ -26,6 +27,10 @@ class ModelMeta:
         output_stride: input pixels per output-map pixel.
         shaft_output, tip_output: output names (tip may be None).
         metadata: every metadata entry of the file.
+        layout: "stretch" (region resized to the input size; v1 models) or "letterbox" (aspect
+            kept, the longer side fitted, black padding: ``usguide.layout``).
+        levels: "raw" (grey levels as they come) or "percentile" (tissue levels normalised:
+            ``usguide.levels``); see ``usguide.detect.model_input``.
     """
 
     input_name: str
@@ -36,6 +41,8 @@ class ModelMeta:
     shaft_output: str
     tip_output: str | None
     metadata: dict[str, str]
+    layout: str = STRETCH
+    levels: str = RAW
 
 
 def _bad(path: str, what: str) -> UsguideError:
@@ -62,6 +69,11 @@ def read_model_meta(session, path: str) -> ModelMeta:
         raise _bad(
             path, f"expects input normalisation {norm!r}, supported: {SUPPORTED_NORMALISATION}"
         )
+
+    layout = metadata.get("usguide.layout", STRETCH)
+    levels = metadata.get("usguide.levels", RAW)
+    if layout not in (STRETCH, LETTERBOX) or levels not in (RAW, PERCENTILE):
+        raise _bad(path, f"asks for input layout {layout!r} / levels {levels!r}, unknown here")
 
     inputs = session.get_inputs()
     if len(inputs) != 1:
@@ -104,6 +116,8 @@ def read_model_meta(session, path: str) -> ModelMeta:
         shaft_output=shaft,
         tip_output=tip,
         metadata=metadata,
+        layout=layout,
+        levels=levels,
     )
 
 

@@ -1,18 +1,22 @@
 """The ONNX needle model behind the ``Detector`` interface (onnxruntime, explicit provider).
 
-The grey image region is resized to the model's input size (times ``input_scale`` when the model has
-dynamic H/W), scaled by 1/255, and the shaft and tip maps come back at the model's output stride.
+The grey image region is brought to the model's input size (times ``input_scale`` when the model has
+dynamic H/W) the way the model declares — stretched (v1 models) or letterboxed with normalised
+levels (``usguide.detect.model_input``) — scaled by 1/255, and the shaft and tip maps come back at
+the model's output stride, cropped to the region.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from usguide.detect import model_input
 from usguide.detect.base import Detector, NeedleMaps
 from usguide.detect.model_meta import ModelMeta, read_model_meta
 from usguide.errors import UsguideError
@@ -111,6 +115,7 @@ class OnnxDetector(Detector):
         self.metadata = dict(self._meta.metadata)
         self.input_scale = 1.0
         self._buffer: np.ndarray | None = None
+        self._canvas: np.ndarray | None = None
         for _ in range(WARMUP_RUNS):  # the first runs allocate and tune: keep them out of timings
             self.infer(np.zeros((self._meta.input_size[1], self._meta.input_size[0]), np.uint8))
 
@@ -152,26 +157,59 @@ class OnnxDetector(Detector):
         if region.ndim == 3:
             region = cv2.cvtColor(region, cv2.COLOR_BGR2GRAY)
         height, width = region.shape
-        in_w, in_h = self.input_size()
+        if self._meta.layout == model_input.LETTERBOX:
+            image, content_w, content_h = self._letterboxed(region)
+        else:
+            image, content_w, content_h = self._stretched(region)
+        if self._meta.levels == model_input.PERCENTILE:
+            image = model_input.normalise_levels(image)
+        in_h, in_w = image.shape
         if self._buffer is None or self._buffer.shape[2:] != (in_h, in_w):
             self._buffer = np.empty((1, 1, in_h, in_w), np.float32)
-        shrink = in_w <= width and in_h <= height
-        resized = cv2.resize(
-            region, (in_w, in_h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-        )
-        np.multiply(resized, np.float32(1.0 / 255.0), out=self._buffer[0, 0])
+        np.multiply(image, np.float32(1.0 / 255.0), out=self._buffer[0, 0])
         names = [self._meta.shaft_output]
         if self._meta.tip_output:
             names.append(self._meta.tip_output)
         outputs = self._session.run(names, {self._meta.input_name: self._buffer})
-        shaft = np.ascontiguousarray(outputs[0][0, 0], dtype=np.float32)
-        tip = np.ascontiguousarray(outputs[1][0, 0], dtype=np.float32) if len(outputs) > 1 else None
+        # Maps of a letterboxed input are cropped to the region's part (padding is no image).
+        stride_x = in_w / outputs[0].shape[3]
+        stride_y = in_h / outputs[0].shape[2]
+        map_w = max(1, math.ceil(content_w / stride_x))
+        map_h = max(1, math.ceil(content_h / stride_y))
+        shaft = np.ascontiguousarray(outputs[0][0, 0, :map_h, :map_w], dtype=np.float32)
+        tip = None
+        if len(outputs) > 1:
+            tip = np.ascontiguousarray(outputs[1][0, 0, :map_h, :map_w], dtype=np.float32)
         return NeedleMaps(
             shaft=shaft,
             tip=tip,
-            scale_x=width / shaft.shape[1],
-            scale_y=height / shaft.shape[0],
+            scale_x=width / content_w * stride_x,
+            scale_y=height / content_h * stride_y,
         )
+
+    def _stretched(self, region: np.ndarray) -> tuple[np.ndarray, int, int]:
+        """The region resized to the input size whatever its aspect (v1 models)."""
+        height, width = region.shape
+        in_w, in_h = self.input_size()
+        shrink = in_w <= width and in_h <= height
+        resized = cv2.resize(
+            region, (in_w, in_h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+        )
+        return resized, in_w, in_h
+
+    def _letterboxed(self, region: np.ndarray) -> tuple[np.ndarray, int, int]:
+        """The region with its longer side fitted to the input size, padded to the size multiple."""
+        height, width = region.shape
+        long_side = max(self.input_size())
+        multiple = self._meta.input_multiple if self._meta.dynamic_hw else long_side
+        placement = model_input.letterbox_placement(width, height, long_side, multiple)
+        if not self._meta.dynamic_hw:  # a fixed-size model takes its own size, padded
+            in_w, in_h = self.input_size()
+            placement = model_input.Placement(
+                placement.content_w, placement.content_h, in_w, in_h, placement.scale
+            )
+        self._canvas = model_input.letterbox(region, placement, self._canvas)
+        return self._canvas, placement.content_w, placement.content_h
 
     def close(self) -> None:
         self._session = None

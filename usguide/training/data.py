@@ -1,7 +1,7 @@
 """Training data from the simulator: region crops at model size with shaft and tip labels (cached).
 
-Each simulated frame becomes: the image region (``truth.roi``) converted to grey and resized to
-``size`` x ``size`` (the same preprocessing as ``OnnxDetector``), the shaft mask resized the same
+Each simulated frame becomes: the image region (``truth.roi``) in grey, letterboxed into
+``size`` x ``size`` (the same layout as ``OnnxDetector``), the shaft mask letterboxed the same
 way (area fraction, 0..255), and the tip in model-input pixels (-1 when absent). Clips are short
 and use many seeds because frames within a clip are strongly correlated.
 """
@@ -21,6 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from usguide.detect.model_input import Placement, letterbox, letterbox_placement
 from usguide.errors import UsguideError
 
 # Frame sizes drawn for non-screen clips (screen-capture clips use the simulator's screen sizes).
@@ -29,6 +30,7 @@ VALIDATION_SEED_BASE = 100_000  # validation clips use seeds never used for trai
 # Frames of a short clip are spread over several seconds of the insertion (a low frame rate), so
 # that each clip shows different needle lengths and motion instead of near-identical frames.
 CLIP_FPS = 2.0
+LAYOUT = "letterbox"  # how regions become samples (part of the cache key)
 
 
 @dataclass
@@ -81,25 +83,27 @@ def region_sample(
 ) -> tuple[np.ndarray, np.ndarray, tuple[float, float], float]:
     """One simulator frame -> (grey region, shaft coverage, tip (x, y) in model px, region angle).
 
-    The tip is (-1, -1) when the needle is not visible or its tip lies outside the region.
+    The region is letterboxed the way ``OnnxDetector`` letterboxes it (aspect kept, longer side
+    fitted to ``size``, black padding at the bottom or right). The tip is (-1, -1) when the needle
+    is not visible or its tip lies outside the region.
     """
     truth = sim_frame.truth
     roi = truth.roi
     region = to_grey(roi.crop(sim_frame.image))
-    scale_x, scale_y = roi.w / size, roi.h / size  # region px per model px
-    image = cv2.resize(region, (size, size), interpolation=cv2.INTER_AREA)
+    fitted = letterbox_placement(roi.w, roi.h, size, multiple=1)
+    placement = Placement(fitted.content_w, fitted.content_h, size, size, fitted.scale)
+    image = letterbox(region, placement)
     shaft = np.zeros((size, size), np.uint8)
     tip = (-1.0, -1.0)
     angle = math.nan
     if truth.visible and truth.shaft_mask is not None:
-        mask = roi.crop(truth.shaft_mask).astype(np.float32)
-        shaft = np.round(cv2.resize(mask, (size, size), interpolation=cv2.INTER_AREA) * 255)
-        shaft = shaft.astype(np.uint8)
+        mask = np.round(roi.crop(truth.shaft_mask).astype(np.float32) * 255).astype(np.uint8)
+        shaft = letterbox(mask, placement)
     if truth.visible and truth.tip is not None:
-        # Pixel-centre convention: model u -> region x = (u + 0.5) * scale_x - 0.5.
-        u = (truth.tip.x - roi.x + 0.5) / scale_x - 0.5
-        v = (truth.tip.y - roi.y + 0.5) / scale_y - 0.5
-        if -0.5 <= u <= size - 0.5 and -0.5 <= v <= size - 0.5:
+        # Pixel-centre convention: model u -> region x = (u + 0.5) / scale - 0.5.
+        u = (truth.tip.x - roi.x + 0.5) * placement.scale - 0.5
+        v = (truth.tip.y - roi.y + 0.5) * placement.scale - 0.5
+        if -0.5 <= u <= placement.content_w - 0.5 and -0.5 <= v <= placement.content_h - 0.5:
             tip = (float(u), float(v))
     if truth.visible and truth.tip is not None and truth.entry is not None:
         dx, dy = truth.tip.x - truth.entry.x, truth.tip.y - truth.entry.y
@@ -141,7 +145,8 @@ def simulate_dataset(
             visible.append(bool(sim_frame.truth.visible) and shaft.any())
             angles.append(angle)
             mm = sim_frame.truth.mm_per_px
-            mmpp.append((mm * roi.w / size, mm * roi.h / size))
+            per_px = mm * max(roi.w, roi.h) / size  # letterboxed: one scale along x and y
+            mmpp.append((per_px, per_px))
             clip_seeds.append(seed)
         if progress and (count + 1) % 25 == 0:
             rate = (count + 1) / (time.perf_counter() - start)
@@ -222,7 +227,9 @@ def cached_dataset(
     sim_hash = hashlib.sha256()
     for path in sorted(Path(simulate.__file__).parent.glob("*.py")):
         sim_hash.update(path.read_bytes())
-    key = json.dumps([seeds[0], seeds[-1], len(seeds), frames_per_clip, size, sim_hash.hexdigest()])
+    key = json.dumps(
+        [seeds[0], seeds[-1], len(seeds), frames_per_clip, size, sim_hash.hexdigest(), LAYOUT]
+    )
     name = hashlib.sha256(key.encode()).hexdigest()[:16]
     path = cache_dir / f"sim-{name}.npz"
     if path.exists():

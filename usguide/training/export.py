@@ -22,6 +22,9 @@ from usguide.training.model import OUTPUT_STRIDE, STRIDE, NeedleNet
 
 FORMAT = "usguide-needle-v1"
 OPSET = 17
+# The shipped model's generation (the model card's name for it); v5: letterboxed input, normalised
+# levels, composites on real and phantom backgrounds.
+MODEL_VERSION = "v5"
 
 
 def git_commit() -> str:
@@ -41,11 +44,14 @@ def model_metadata(input_size: int, training_data: dict, tip_sigma: float) -> di
         "usguide.format": FORMAT,
         "usguide.version": __version__,
         "usguide.input_size": f"{input_size}x{input_size}",
-        "usguide.input": "image: float32 [1,1,H,W], grey region resized to H x W; H, W dynamic, "
+        "usguide.input": "image: float32 [1,1,H,W], grey region letterboxed (longer side fitted, "
+        "black padding), levels normalised (usguide.detect.model_input); H, W dynamic, "
         f"multiples of {STRIDE}",
         "usguide.input_multiple": str(STRIDE),
         "usguide.dynamic_hw": "true",
         "usguide.normalisation": "x/255",
+        "usguide.layout": "letterbox",
+        "usguide.levels": "percentile",
         "usguide.outputs": json.dumps(
             {
                 "shaft": "float32 [1,1,H/2,W/2] needle-shaft probability 0..1 (sigmoid applied)",
@@ -55,6 +61,7 @@ def model_metadata(input_size: int, training_data: dict, tip_sigma: float) -> di
         "usguide.output_stride": str(OUTPUT_STRIDE),
         "usguide.training_data": json.dumps(training_data, sort_keys=True),
         "usguide.commit": git_commit(),
+        "usguide.model_version": MODEL_VERSION,
     }
 
 

@@ -23,9 +23,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from usguide.detect.model_input import normalise_levels
 from usguide.paths import REPO_ROOT
 from usguide.training import data as data_mod
 from usguide.training.augment import augment
+from usguide.training.composite import Compositor
 from usguide.training.export import export_onnx, model_metadata
 from usguide.training.metrics import MapMetrics
 from usguide.training.model import OUTPUT_STRIDE, NeedleNet, count_parameters
@@ -58,6 +60,9 @@ class TrainConfig:
     workers: int = 0  # processes that simulate and augment; 0 augments in the training process
     data_only: bool = False  # simulate and cache the data, then stop (to train variants on it)
     init: Path | None = None  # continue from this usguide ONNX model (batch norms stay frozen)
+    # Share of training samples replaced by a needle painted onto a real, simulated or phantom
+    # background (``training.composite``): the breadth the beam simulator alone does not give.
+    composite_fraction: float = 0.4
     cache_dir: Path = field(default_factory=data_mod.cache_dir_default)
 
     def resolved_log_path(self) -> Path:
@@ -70,13 +75,24 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def make_batch(dataset, indices, rng, tip_sigma: float, train: bool):
-    """Augments (when training) and builds the (image, shaft target, tip target) tensors."""
+def make_batch(dataset, indices, rng, tip_sigma: float, train: bool, composites=None):
+    """Augments (when training) and builds the (image, shaft target, tip target) tensors.
+
+    Args:
+        composites: ``(compositor, fraction, background_indices)``: that share of training samples
+            is replaced by a composite, on a needle-free dataset frame or another background.
+    """
     images, shafts, tips = [], [], []
     for index in indices:
         image, shaft, tip = dataset.images[index], dataset.shafts[index], tuple(dataset.tips[index])
+        if train and composites is not None and rng.random() < composites[1]:
+            compositor, _, backgrounds = composites
+            pick = int(backgrounds[rng.integers(0, len(backgrounds))]) if len(backgrounds) else None
+            sample = compositor.sample(rng, None if pick is None else dataset.images[pick])
+            image, shaft, tip = sample.image, sample.shaft, sample.tip
         if train:
             image, shaft, tip = augment(image, shaft, tip, rng)
+        image = normalise_levels(image)  # what OnnxDetector does for a "percentile" model
         out_size = image.shape[0] // OUTPUT_STRIDE
         images.append(image)
         shafts.append(data_mod.shaft_target(shaft, OUTPUT_STRIDE))
@@ -146,6 +162,13 @@ class AugmentedBatches(torch.utils.data.Dataset):
         self.seed = config.seed
         self.absent_fraction = config.absent_fraction
         self.tip_sigma = config.tip_sigma
+        self.composites = None
+        if config.composite_fraction > 0:
+            self.composites = (
+                Compositor(int(dataset.images.shape[1])),
+                config.composite_fraction,
+                np.flatnonzero(~dataset.visible),
+            )
         self.steps_per_epoch = max(1, len(dataset) // config.batch_size)
         self._order: tuple[int, np.ndarray] | None = None  # (epoch, order), one epoch cached
 
@@ -167,7 +190,7 @@ class AugmentedBatches(torch.utils.data.Dataset):
         idx = self._order[1][batch * self.batch_size : (batch + 1) * self.batch_size]
         rng = np.random.default_rng([self.seed, epoch, batch])
         frames = SimpleNamespace(**{key: np.asarray(value) for key, value in self.arrays.items()})
-        return make_batch(frames, idx, rng, self.tip_sigma, train=True)
+        return make_batch(frames, idx, rng, self.tip_sigma, train=True, composites=self.composites)
 
 
 def _batch_stream(batches: AugmentedBatches, workers: int, pin: bool):

@@ -1,0 +1,297 @@
+"""Needles painted onto backgrounds the beam simulator never makes, with exact labels.
+
+A second, image-space needle renderer ("cut, paste and learn"): a straight shaft of any gauge, angle
+(0–80° from either side), brightness (barely visible to saturated), single line or double wall,
+with or without reverberations, comet tail, shadow and a bright bevel, starting at the image edge or
+inside it — painted onto real needle-free ultrasound frames (``pydicom-data``, MIT), on the
+simulator's needle-free frames, or on synthetic phantoms (uniform speckle in a container, dark water
+outside, probe-surface line, convex fans). Everything is drawn at model-input size from the
+Generator it is given, so a seeded training run sees the same samples.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from usguide.detect.model_input import Placement, letterbox, letterbox_placement
+
+# Needle outer diameters in mm, 14 G to 27 G (ISO 9626 regular wall).
+DIAMETERS_MM = (2.11, 1.83, 1.65, 1.47, 1.27, 1.07, 0.91, 0.82, 0.72, 0.64, 0.57, 0.51, 0.46, 0.41)
+# Real ultrasound frames without needles in pydicom-data (MIT), used as backgrounds.
+REAL_BACKGROUNDS = (
+    "JPGLosslessP14SV1_1s_1f_8b.dcm",
+    "OBXXXX1A.dcm",
+    "US1_UNCR.dcm",
+    "color3d_jpeg_baseline.dcm",
+    "gdcm-US-ALOKA-16.dcm",
+)
+NO_TIP = (-1.0, -1.0)
+
+
+@dataclass
+class Sample:
+    """One model-size training sample: grey image, shaft coverage (0/255) and tip (or -1, -1)."""
+
+    image: np.ndarray
+    shaft: np.ndarray
+    tip: tuple[float, float]
+
+
+def load_real_frames(max_frames_per_file: int = 6) -> list[np.ndarray]:
+    """Grey uint8 frames of the real needle-free ultrasound files (empty without pydicom-data)."""
+    try:
+        import pydicom
+        from pydicom.pixels import apply_color_lut
+    except ImportError:
+        return []
+    folder = _pydicom_data_folder()
+    frames: list[np.ndarray] = []
+    for name in REAL_BACKGROUNDS:
+        path = folder / name if folder else None
+        if path is None or not path.is_file():
+            continue
+        dataset = pydicom.dcmread(path)
+        pixels = np.asarray(dataset.pixel_array)
+        if dataset.get("PhotometricInterpretation") == "PALETTE COLOR":
+            pixels = np.asarray(apply_color_lut(pixels, dataset))
+        stack = pixels if int(dataset.get("NumberOfFrames", 1) or 1) > 1 else pixels[None]
+        step = max(1, len(stack) // max_frames_per_file)
+        for frame in stack[::step][:max_frames_per_file]:
+            if frame.dtype != np.uint8:
+                frame = (frame.astype(np.float32) * (255.0 / max(1.0, float(frame.max())))).astype(
+                    np.uint8
+                )
+            if frame.ndim == 3:
+                frame = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+            frames.append(np.ascontiguousarray(frame))
+    return frames
+
+
+def _pydicom_data_folder() -> Path | None:
+    try:
+        import data_store  # the pydicom-data package
+
+        return Path(data_store.__file__).parent / "data"
+    except ImportError:
+        return None
+
+
+@functools.lru_cache(maxsize=4)
+def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    return ys, xs
+
+
+def valid_area(image: np.ndarray) -> np.ndarray:
+    """Where an image shows tissue: the largest closed area of levels above 6 (no margins, text)."""
+    mask = (cv2.blur(image, (9, 9)) > 6).astype(np.uint8)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
+    if count <= 1:
+        return mask > 0
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    return labels == largest
+
+
+def real_background(frames: list[np.ndarray], size: int, rng: np.random.Generator) -> np.ndarray:
+    """A random crop of a real frame, letterboxed into a size x size canvas."""
+    frame = frames[int(rng.integers(0, len(frames)))]
+    height, width = frame.shape
+    crop_w = int(width * rng.uniform(0.35, 1.0))
+    crop_h = int(min(height, crop_w * rng.uniform(0.6, 1.4)))
+    x0 = int(rng.integers(0, width - crop_w + 1))
+    y0 = int(rng.integers(0, height - crop_h + 1))
+    crop = frame[y0 : y0 + crop_h, x0 : x0 + crop_w]
+    if rng.random() < 0.5:
+        crop = crop[:, ::-1]
+    fitted = letterbox_placement(crop_w, crop_h, size, multiple=1)
+    placement = Placement(fitted.content_w, fitted.content_h, size, size, fitted.scale)
+    return letterbox(np.ascontiguousarray(crop), placement)
+
+
+def phantom_background(size: int, rng: np.random.Generator) -> np.ndarray:
+    """A gel/agar/PVA phantom or a water bath: uniform speckle, container walls, surface line."""
+    grain = rng.uniform(1.0, 3.5)
+    speckle = rng.rayleigh(1.0, (size, size)).astype(np.float32)
+    speckle = cv2.GaussianBlur(speckle, (0, 0), sigmaX=grain * rng.uniform(1.0, 2.0), sigmaY=grain)
+    speckle /= max(1e-6, float(speckle.mean()))
+    level = rng.uniform(30, 120)
+    canvas = speckle * level
+    water = rng.random() < 0.2
+    if water:
+        canvas *= rng.uniform(0.02, 0.12)
+    elif rng.random() < 0.6:  # a container: speckle inside, dark water outside, bright walls
+        left = int(rng.uniform(-0.3, 0.3) * size)
+        right = size - int(rng.uniform(-0.3, 0.3) * size)
+        bottom = int(rng.uniform(0.6, 1.3) * size)
+        inside = np.zeros((size, size), np.float32)
+        cv2.rectangle(inside, (left, -10), (right, bottom), 1.0, -1)
+        canvas = canvas * (inside + (1 - inside) * rng.uniform(0.02, 0.15))
+        wall = np.zeros_like(canvas)
+        cv2.rectangle(wall, (left, -10), (right, bottom), 1.0, int(rng.integers(1, 4)))
+        canvas += wall * rng.uniform(60, 200)
+    if rng.random() < 0.6:  # probe-surface / coupling line along the top
+        top = int(rng.integers(0, max(2, size // 20)))
+        thickness = int(rng.integers(1, 5))
+        canvas[top : top + thickness] += rng.uniform(80, 220)
+    canvas *= np.linspace(1.0, rng.uniform(0.5, 1.1), size, dtype=np.float32)[:, None]
+    return np.clip(canvas, 0, 255).astype(np.uint8)
+
+
+def fan_mask(size: int, rng: np.random.Generator) -> np.ndarray:
+    """A convex-probe sector of random opening, apex and radius (True inside)."""
+    opening = math.radians(rng.uniform(30, 100))
+    apex_y = -rng.uniform(0.05, 0.8) * size
+    apex_x = size / 2 + rng.uniform(-0.1, 0.1) * size
+    inner = -apex_y + rng.uniform(0.0, 0.1) * size
+    outer = inner + rng.uniform(0.7, 1.1) * size
+    ys, xs = _grid(size)
+    radius = np.hypot(xs - apex_x, ys - apex_y)
+    angle = np.arctan2(xs - apex_x, ys - apex_y)
+    return (np.abs(angle) <= opening / 2) & (radius >= inner) & (radius <= outer)
+
+
+def _segment(valid: np.ndarray, mm_per_px: float, rng: np.random.Generator):
+    """Entry and tip of a visible shaft inside ``valid``, or None when none fits."""
+    size = valid.shape[0]
+    ys, xs = np.nonzero(valid)
+    if len(xs) < 200:
+        return None
+    angle = math.radians(rng.uniform(0, 15) if rng.random() < 0.3 else rng.uniform(0, 80))
+    from_right = rng.random() < 0.5
+    direction = np.array([-math.cos(angle) if from_right else math.cos(angle), math.sin(angle)])
+    for _ in range(20):
+        pick = int(rng.integers(0, len(xs)))
+        tip = np.array([xs[pick], ys[pick]], np.float64) + rng.uniform(-0.5, 0.5, 2)
+        max_len = rng.uniform(4.0, 60.0) / mm_per_px
+        inside = rng.random() < 0.3  # out-of-plane entry: the shaft starts inside the image
+        length, step = 0.0, 1.0
+        while length < max_len:
+            x, y = tip - (length + step) * direction
+            if not (0 <= x < size and 0 <= y < size and valid[int(y), int(x)]):
+                break
+            length += step
+        if inside:
+            length = min(length, max_len * rng.uniform(0.3, 1.0))
+        if length * mm_per_px >= 3.0 and length >= 8:
+            return tip - length * direction, tip
+    return None
+
+
+def paint_needle(background: np.ndarray, valid: np.ndarray, rng: np.random.Generator) -> Sample:
+    """Paints one needle (any look) onto ``background``; a sample without a needle if none fits."""
+    size = background.shape[0]
+    mm_per_px = rng.uniform(20.0, 80.0) / size  # imaging depth 2–8 cm over the canvas
+    ends = _segment(valid, mm_per_px, rng)
+    image = background.astype(np.float32)
+    shaft = np.zeros((size, size), np.uint8)
+    if ends is None:
+        return Sample(background.copy(), shaft, NO_TIP)
+    entry, tip = ends
+    diameter_px = DIAMETERS_MM[int(rng.integers(0, len(DIAMETERS_MM)))] / mm_per_px
+    # The echo is the specular front wall (about the axial resolution thick), and the back wall
+    # too for a thick needle: two lines a diameter apart with the dark lumen between them.
+    wall_px = max(0.6, rng.uniform(0.25, 0.8) / mm_per_px)
+    double_wall = diameter_px >= 2.5 * wall_px and rng.random() < 0.5
+    width_px = (
+        min(diameter_px, wall_px) if double_wall else max(0.6, diameter_px * rng.uniform(0.4, 1.0))
+    )
+    shift = 16  # cv2 drawing with 4 fractional bits: sub-pixel end points
+    p0 = tuple(int(round(v * shift)) for v in entry)
+    p1 = tuple(int(round(v * shift)) for v in tip)
+    line = np.zeros((size, size), np.float32)
+    thickness = max(1, int(round(width_px)))
+    if double_wall:
+        normal = np.array([-(tip - entry)[1], (tip - entry)[0]]) / np.linalg.norm(tip - entry)
+        for sign in (-0.5, 0.5):
+            offset = normal * diameter_px * sign * shift
+            a = (int(p0[0] + offset[0]), int(p0[1] + offset[1]))
+            b = (int(p1[0] + offset[0]), int(p1[1] + offset[1]))
+            cv2.line(line, a, b, 1.0, thickness, cv2.LINE_AA, 4)
+    else:
+        cv2.line(line, p0, p1, 1.0, thickness, cv2.LINE_AA, 4)
+    line = cv2.GaussianBlur(line, (0, 0), rng.uniform(0.5, 1.2))
+    line /= max(1e-6, float(line.max()))
+    # Along-shaft texture and drop-outs (parts of the shaft leave the imaging plane).
+    ys, xs = _grid(size)
+    axis = (tip - entry) / np.linalg.norm(tip - entry)
+    along = (xs - entry[0]) * axis[0] + (ys - entry[1]) * axis[1]
+    length = float(np.linalg.norm(tip - entry))
+    texture = 1.0 + rng.uniform(0.0, 0.4) * np.sin(along / rng.uniform(2, 8) + rng.uniform(0, 6))
+    visible = np.ones_like(along, bool)
+    if rng.random() < 0.2 and length > 40:
+        gap_at = rng.uniform(0.2, 0.7) * length
+        visible = ~((along > gap_at) & (along < gap_at + rng.uniform(4, 12)))
+    if rng.random() < 0.3:  # a bright bevel at the tip
+        texture = texture + rng.uniform(0.5, 1.5) * np.exp(-(((along - length) / 3.0) ** 2))
+    near = cv2.dilate((line > 0.1).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    near &= valid & ~(line > 0.1)
+    local = float(np.mean(image[near])) if near.any() else 60.0  # tissue around the shaft
+    contrast = math.exp(rng.uniform(math.log(1.6), math.log(10.0)))
+    amplitude = max(25.0, local * (contrast - 1.0))
+    if rng.random() < 0.25:
+        amplitude = 400.0  # saturated: the brightest, widest line in the picture
+    echo = line * texture * visible * valid
+    below = np.maximum.accumulate(line > 0.3, axis=0)
+    if rng.random() < 0.4:  # acoustic shadow under the shaft
+        image *= np.where(below & ~(line > 0.3), rng.uniform(0.4, 0.85), 1.0)
+    layer = echo.copy()
+    if rng.random() < 0.5:  # reverberations: copies below, spaced by the wall distance or more
+        spacing = max(2.0, width_px if double_wall else rng.uniform(2.0, 8.0))
+        decay = rng.uniform(0.3, 0.7)
+        for k in range(1, int(rng.integers(2, 7))):
+            rolled = np.zeros_like(echo)
+            offset = int(round(k * spacing))
+            if offset >= size:
+                break
+            rolled[offset:] = echo[:-offset]
+            layer += rolled * decay**k
+    if rng.random() < 0.2:  # comet tail
+        tail = cv2.GaussianBlur(echo, (1, 0), sigmaX=0.1, sigmaY=rng.uniform(4, 12))
+        layer += tail * rng.uniform(0.5, 1.5)
+    image += amplitude * layer * valid
+    mask = (echo > 0.25).astype(np.uint8) * 255
+    cv2.line(mask, p0, p1, 255, max(1, int(round(diameter_px if double_wall else width_px))), 8, 4)
+    shaft = (mask * (visible & valid)).astype(np.uint8)
+    tip_out = (float(tip[0]), float(tip[1])) if visible[int(tip[1]), int(tip[0])] else NO_TIP
+    return Sample(np.clip(image, 0, 255).astype(np.uint8), shaft, tip_out)
+
+
+class Compositor:
+    """Makes composite samples from three kinds of background.
+
+    Args:
+        size: model input size.
+        no_needle_fraction: share of composites left without a needle (negatives on new media).
+    """
+
+    def __init__(self, size: int, no_needle_fraction: float = 0.2) -> None:
+        self.size = size
+        self.no_needle_fraction = no_needle_fraction
+        self.real_frames = load_real_frames()
+
+    def background(self, rng: np.random.Generator, sim_background: np.ndarray | None) -> np.ndarray:
+        """A real, simulated or phantom background, possibly cut to a convex fan."""
+        pick = rng.random()
+        if self.real_frames and pick < 0.4:
+            image = real_background(self.real_frames, self.size, rng)
+        elif sim_background is not None and pick < 0.7:
+            image = sim_background.copy()
+        else:
+            image = phantom_background(self.size, rng)
+            if rng.random() < 0.4:
+                image = image * fan_mask(self.size, rng).astype(np.uint8)
+        return image
+
+    def sample(self, rng: np.random.Generator, sim_background: np.ndarray | None = None) -> Sample:
+        """One composite: a background and, most of the time, a painted needle."""
+        image = self.background(rng, sim_background)
+        if rng.random() < self.no_needle_fraction:
+            return Sample(image, np.zeros_like(image), NO_TIP)
+        return paint_needle(image, valid_area(image), rng)
