@@ -17,6 +17,7 @@ from usguide.sources.simulator import SimulatorSource
 from usguide.types import SourceState
 
 FRAME_KEYS = {"frame", "visible", "needle_present", "tip", "entry", "angle_deg", "contrast"}
+FRAME_KEYS |= {"gauge", "medium", "geometry", "needle_style"}  # the clip's strata, in every frame
 
 
 def _run(tmp_path: Path, *extra: str) -> Path:
@@ -34,7 +35,8 @@ def test_simulate_writes_clips_in_the_truth_format(tmp_path: Path, capsys) -> No
     assert truth["seed"] == 3 and truth["variant"] == "linear" and truth["probe"] == "linear"
     assert truth["fps"] == 30.0 and (truth["width"], truth["height"]) == (160, 120)
     assert truth["roi"] == [0, 0, 160, 120]
-    assert truth["mm_per_px"] == pytest.approx(truth["depth_mm"] / 120, rel=1e-4)
+    image_height = truth["image_box"][3]  # the image may be shorter than the frame (margins)
+    assert truth["mm_per_px"] == pytest.approx(truth["depth_mm"] / image_height, rel=1e-4)
     assert [f["frame"] for f in truth["frames"]] == list(range(6))
     for frame in truth["frames"]:
         assert set(frame) == FRAME_KEYS

@@ -150,7 +150,10 @@ def test_simulator_screen_captures(seed):
     """The simulator's vendor screens: flat background, menus, black shadows and fan corners."""
     from usguide.simulate import SimConfig, simulate_clip
 
-    config = SimConfig(seed=seed, variant="screen", width=1280, height=720, n_frames=3)
+    # In vivo: a water bath's screen is black where the image is (no region to find).
+    config = SimConfig(
+        seed=seed, variant="screen", width=1280, height=720, n_frames=3, medium="in_vivo"
+    )
     shots = list(simulate_clip(config))
     truth = shots[0].truth.roi
     assert_close(detect_roi([shot.image for shot in shots]), truth)
