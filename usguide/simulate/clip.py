@@ -40,7 +40,7 @@ class ClipRenderer:
             aspect = res.aspect
             if res.probe == "convex":
                 aspect = fan_aspect(res.fan_deg, res.radius_mm, res.depth_mm) * 1.03
-            self.screen = Screen(res.screen_size, res.probe, rng, aspect)
+            self.screen = Screen(res.screen_size, res.probe, rng, aspect, config.style)
             width, height = self.screen.roi.w, self.screen.roi.h
         self.region_size = (width, height)
         self.inner = self._inner_rect(width, height)
@@ -49,6 +49,9 @@ class ClipRenderer:
             res.probe, width, height, res.depth_mm, rng, res.fan_deg, res.radius_mm
         )
         geo = self.geometry
+        if self.screen is not None:
+            # A depth ruler beside the image (one mark per cm), to the scale of the image.
+            self.screen.draw_ruler(geo.mm_per_px * self.screen.roi.h)
         self.converter = ScanConverter(geo)
         self.pad = max(8, int(0.1 * geo.n_beams))
         half_w = 0.4 * width * geo.mm_per_px

@@ -265,6 +265,13 @@ def _breadth(config: SimConfig, res: Resolved) -> Resolved:
     medium = config.medium or ranges.draw_choice(rng, ranges.MEDIUM_P)
     style_draw = ranges.draw_choice(rng, ranges.NEEDLE_STYLE_P)
     beaded = rng.random() < ranges.HELDOUT_NEEDLE_STYLE_P
+    aspect_on = rng.random() < ranges.LINEAR_ASPECT_P[spans]
+    if heldout and not _other_heldout(config, res, medium, aspect_on):
+        # A held-out clip differs from training in at least one setting.
+        if res.needle and config.needle_style is None:
+            beaded = True
+        else:
+            aspect_on = True
     if style_draw == "double_wall" and res.gauge > ranges.DOUBLE_WALL_MAX_GAUGE:
         style_draw = "plain"
     if heldout and beaded:
@@ -282,8 +289,11 @@ def _breadth(config: SimConfig, res: Resolved) -> Resolved:
     surface_draw = rng.random() < ranges.SURFACE_LINE_P[medium]
     fan = ranges.draw_span(rng, ranges.FAN_DEG[spans])
     radius = ranges.draw_span(rng, ranges.RADIUS_MM[spans])
+    if heldout:
+        # Held-out fans come as probes: a wide sector from a tiny radius, or a narrow fan from a
+        # large one.
+        radius = ranges.held_out_radius(rng, fan)
     aspect_draw = ranges.draw_span(rng, ranges.LINEAR_ASPECT[spans])
-    aspect_on = rng.random() < ranges.LINEAR_ASPECT_P[spans]
     margins_on = rng.random() < ranges.MARGINS_P
     margins = tuple(float(v) for v in rng.uniform(0.0, ranges.MARGIN_MAX, 4))
     apex_shift = float(rng.uniform(-1.0, 1.0))
@@ -324,6 +334,13 @@ def _breadth(config: SimConfig, res: Resolved) -> Resolved:
         texture_scale=texture_scale,
         heldout=tuple(held),
     )
+
+
+def _other_heldout(config: SimConfig, res: Resolved, medium: str, aspect_on: bool) -> bool:
+    """Whether a held-out clip already has a held-out setting besides the needle's echo."""
+    fan = res.probe == "convex" and (config.fan_deg is None or config.radius_mm is None)
+    aspect = res.probe == "linear" and (config.margins if config.margins is not None else aspect_on)
+    return medium in ("in_vivo", "ex_vivo") or fan or aspect or res.screen
 
 
 def random_config(rng: np.random.Generator, **overrides: object) -> SimConfig:

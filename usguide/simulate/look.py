@@ -49,6 +49,7 @@ class NeedleLook:
     bloom: float = 0.0  # a wide low skirt around the shaft echo (pulse ringing, PSF tails)
     bloom_mm: float = 0.4  # its axial sigma
     tail_len: float = 1.5  # comet-tail decay length, in reverberation spacings
+    tail_mm: float = 0.0  # when > 0: the comet tail's decay length in mm instead
 
 
 def random_look(
@@ -102,7 +103,7 @@ def random_look(
         s = np.arange(4000) * 0.1
         beads = np.cos(np.pi * s / pitch) ** 8
         look.texture = (0.25 + 1.9 * beads).astype(np.float32)
-        look.tail = float(extra.uniform(0.25, 0.45))
-        look.tail_len = float(extra.uniform(5.0, 9.0))
+        look.tail = float(extra.uniform(0.08, 0.16))
+        look.tail_mm = float(extra.uniform(2.0, 4.5))
         look.reverb_count = 0
     return look

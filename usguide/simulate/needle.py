@@ -282,7 +282,8 @@ def render(
     above = int(np.ceil(3 * max(sigma.max(), bloom_sigma.max() if look.bloom > 0 else 0.0))) + 1
     span = int(np.ceil(above + wall.max() + look.reverb_count * spacing.max() + 12))
     if look.tail > 0:
-        span = max(span, int(np.ceil(3 * look.tail_len * spacing.max())))
+        decay_px = look.tail_mm / s_mm if look.tail_mm > 0 else look.tail_len * spacing.max()
+        span = max(span, int(np.ceil(3 * decay_px)))
     offs = np.arange(-above, span + 1)
     base = np.floor(row).astype(int)
     rr = base[None, :] + offs[:, None]
@@ -295,14 +296,15 @@ def render(
     ratio = look.reverb_ratio * np.clip(spec, 0.3, 1.0)
     for k in range(1, look.reverb_count + 1):
         prof += ratio**k * np.exp(-0.5 * ((o - wall - k * spacing) / sigma) ** 2)
+    vals = amp[None, :] * prof
     if look.tail > 0:
+        # The comet tail rings inside the shaft: it follows the echo level, not the texture of
+        # the shaft's surface (a beaded shaft has a smooth tail).
         tail_from = o - wall
-        prof += (
-            look.tail
-            * np.exp(-np.clip(tail_from, 0, None) / (look.tail_len * spacing))
-            * (tail_from > 0)
-        )
-    vals = (amp[None, :] * prof).astype(np.float32)
+        decay = look.tail_mm / s_mm if look.tail_mm > 0 else look.tail_len * spacing
+        tail = np.exp(-np.clip(tail_from, 0, None) / decay) * (tail_from > 0)
+        vals += (look.tail * level * float(look.texture.mean()))[None, :] * tail
+    vals = vals.astype(np.float32)
     cc = np.broadcast_to(cols[None, :], rr.shape)
     ok = (rr >= 0) & (rr < nr)
     image[rr[ok], cc[ok]] += vals[ok]

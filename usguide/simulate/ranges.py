@@ -30,6 +30,8 @@ CONVEX_DEPTH_MM = (30.0, 100.0)
 # Geometry: training vs held-out.
 FAN_DEG: dict[str, Spans] = {"train": ((30.0, 100.0),), "heldout": ((16.0, 26.0), (110.0, 150.0))}
 RADIUS_MM: dict[str, Spans] = {"train": ((10.0, 80.0),), "heldout": ((4.0, 8.0), (95.0, 140.0))}
+HELDOUT_SECTOR_RADIUS_MM = (4.0, 8.0)  # with a held-out opening above 90 degrees
+HELDOUT_NARROW_RADIUS_MM = (95.0, 140.0)  # with one below 30 degrees
 # A linear image narrower or wider than the region (footprint / depth), black margins around it.
 LINEAR_ASPECT: dict[str, Spans] = {
     "train": ((0.5, 2.5),),
@@ -43,6 +45,12 @@ TEXTURE_SCALE: dict[str, Spans] = {"train": ((0.7, 1.4),), "heldout": ((2.6, 4.0
 HELDOUT_TEXTURES = ("striated", "coarse_fat")
 HELDOUT_TEXTURE_P = 0.7
 SCREEN_SIZES = {"train": ((1024, 768), (1280, 720)), "heldout": ((1366, 768), (800, 600))}
+
+
+def held_out_radius(rng: np.random.Generator, fan_deg: float) -> float:
+    """A held-out probe radius that makes a real probe with a held-out fan opening."""
+    span = HELDOUT_SECTOR_RADIUS_MM if fan_deg > 90.0 else HELDOUT_NARROW_RADIUS_MM
+    return float(rng.uniform(*span))
 
 
 def draw_span(rng: np.random.Generator, spans: Spans) -> float:

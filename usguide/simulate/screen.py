@@ -1,5 +1,7 @@
 """Vendor-style scanner screen: the ultrasound image pasted into a screen with menus, text, a depth
 ruler, a logo and grey bars, as a video capture card would grab it (1024x768 or 1280x720, BGR).
+A second, held-out layout (image on the right, tick ruler on its left, side panel, thumbnails, a
+dark gradient) is never used in training.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from usguide.types import Roi
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 VENDORS = ("SONOVIEW 7", "ECHOLINE S2", "MEDISCAN PRO", "NOVUS US")
 PRESETS = ("MSK", "Nerve", "Vascular", "Abdomen", "Small Parts")
+HELDOUT_VENDORS = ("AURORA X9", "KESTREL Ultra", "VIVIDUS 3")
 
 
 class Screen:
@@ -23,10 +26,16 @@ class Screen:
         probe: str,
         rng: np.random.Generator,
         aspect: float | None = None,
+        layout: str = "train",
     ) -> None:
-        """``aspect``: the image's width / height (a fan's bounding box), else the usual one."""
+        """``aspect``: the image's width / height (a fan's bounding box), else the usual one;
+        ``layout``: "train" or "heldout" (another vendor's screen)."""
         width, height = size
         self.shape = (height, width)
+        self.layout = layout
+        if layout == "heldout":
+            self._heldout(size, rng, aspect)
+            return
         top = int(height * rng.uniform(0.06, 0.09))
         bottom = int(height * rng.uniform(0.06, 0.1))
         avail_h = height - top - bottom - 8
@@ -94,7 +103,73 @@ class Screen:
         self.background = bg
         self.scale = scale
 
+    def _heldout(
+        self, size: tuple[int, int], rng: np.random.Generator, aspect: float | None
+    ) -> None:
+        """Another vendor: the image on the right, a parameter panel with a TGC curve on the
+        left, a tick ruler left of the image, thumbnails along the bottom, a gradient background."""
+        width, height = size
+        scale = height / 768.0
+        top = int(height * rng.uniform(0.04, 0.07))
+        thumbs = int(height * rng.uniform(0.12, 0.16))
+        avail_h = height - top - thumbs - 16
+        img_h = int(avail_h * rng.uniform(0.9, 1.0))
+        img_w = int(min(width * 0.62, img_h * (aspect or 1.3)))
+        if aspect is not None:
+            img_h = max(40, min(img_h, int(round(img_w / aspect))))
+        x = width - img_w - int(width * rng.uniform(0.02, 0.05))
+        y = top + 8
+        self.roi = Roi(int(x), int(y), int(img_w), int(img_h))
+        ramp = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
+        dark, light = np.array([22, 14, 8], np.float32), np.array([70, 48, 30], np.float32)
+        bg = np.broadcast_to(dark + (light - dark) * ramp, (height, width, 3)).astype(np.uint8)
+        bg = np.ascontiguousarray(bg)
+        font, text = cv2.FONT_HERSHEY_DUPLEX, (240, 220, 200)
+        cv2.rectangle(bg, (0, 0), (width, top), (90, 60, 20), -1)
+        cv2.putText(
+            bg,
+            HELDOUT_VENDORS[int(rng.integers(0, 3))],
+            (8, int(top * 0.75)),
+            font,
+            0.6 * scale,
+            text,
+            1,
+        )
+        cv2.putText(
+            bg,
+            f"2026-11-30  14:{int(rng.integers(0, 60)):02d}",
+            (int(width * 0.6), int(top * 0.75)),
+            font,
+            0.5 * scale,
+            text,
+            1,
+        )
+        panel = int(x - 60 * scale)
+        for k, name in enumerate(["B-Mode", "Freq 12MHz", "Gn 54", "DR 66", "FR 28", "Map C"]):
+            cv2.putText(
+                bg, name, (10, top + int((40 + 30 * k) * scale)), font, 0.45 * scale, text, 1
+            )
+        # TGC curve in the panel.
+        ys = np.linspace(y, y + img_h, 8)
+        xs = panel - 40 - 25 * np.abs(np.sin(np.linspace(0, 2, 8) + rng.uniform(0, 3)))
+        cv2.polylines(bg, [np.stack([xs, ys], 1).astype(np.int32)], False, (80, 200, 230), 1)
+        for k in range(int(rng.integers(3, 6))):
+            bx = int(x + k * (thumbs * 1.4))
+            if bx + thumbs > width:
+                break
+            by = height - thumbs - 4
+            cv2.rectangle(bg, (bx, by), (bx + int(thumbs * 1.3), height - 6), (110, 110, 110), 1)
+            noise = rng.integers(20, 120, (thumbs - 12, int(thumbs * 1.3) - 6), dtype=np.uint8)
+            bg[by + 4 : by + 4 + noise.shape[0], bx + 3 : bx + 3 + noise.shape[1]] = noise[
+                :, :, None
+            ]
+        self.background = bg
+        self.scale = scale
+
     def draw_ruler(self, depth_mm: float) -> None:
+        if self.layout == "heldout":
+            self._tick_ruler(depth_mm)
+            return
         """Depth ruler right of the image: a tick per 5 mm, a large dot and label per cm."""
         roi, bg = self.roi, self.background
         x = roi.x + roi.w + 6
@@ -116,6 +191,24 @@ class Screen:
             (230, 230, 230),
             1,
         )
+
+    def _tick_ruler(self, depth_mm: float) -> None:
+        """Held-out ruler: ticks left of the image (long ones with a label per cm), a focus
+        marker."""
+        roi, bg = self.roi, self.background
+        x = roi.x - 4
+        for mm in range(0, int(depth_mm) + 1):
+            y = roi.y + int(round(mm / depth_mm * (roi.h - 1)))
+            length = 10 if mm % 10 == 0 else (6 if mm % 5 == 0 else 0)
+            if length:
+                cv2.line(bg, (x - length, y), (x, y), (230, 230, 230), 1)
+            if mm % 10 == 0:
+                cv2.putText(
+                    bg, str(mm // 10), (x - 26, y + 4), FONT, 0.4 * self.scale, (230, 230, 230), 1
+                )
+        fy = roi.y + roi.h // 3
+        triangle = np.array([[x - 14, fy - 5], [x - 14, fy + 5], [x - 6, fy]], np.int32)
+        cv2.fillPoly(bg, [triangle], (60, 200, 255))
 
     def compose(self, grey: np.ndarray, index: int, fps: float) -> np.ndarray:
         roi = self.roi
