@@ -22,6 +22,7 @@ COMMANDS = (
     "probe",
     "devices",
     "record",
+    "export",
     "simulate",
     "evaluate",
     "label",

@@ -87,6 +87,12 @@ def _make_inner(
 
     if is_dicom_file(path):
         return DicomSource(path, fps=fps, realtime=realtime, loop=loop)
+    from usguide.record.seqfile import is_sequence_file
+
+    if is_sequence_file(path):  # PLUS/Slicer .mha, .seq.nrrd
+        from usguide.sources.seqfile import SequenceFileSource
+
+        return SequenceFileSource(path, fps=fps, realtime=realtime, loop=loop)
     from usguide.sources.video import VideoSource
 
     return VideoSource(path, realtime=realtime, loop=loop, fps=fps)
