@@ -37,6 +37,10 @@ What is modelled:
       logo, grey bars, clock) at 1024x768 or 1280x720 (BGR).
     * Acquisition artefacts: gain steps, dynamic-range change, downscale/upscale blur, JPEG.
 
+Styles: ``SimConfig(style="train")`` (default) draws from the training ranges;
+``style="heldout"`` from settings outside them (a beaded needle, unseen textures, fan shapes,
+aspect ratios and screen layout), for generalisation tests. ``README.md`` tables both.
+
 Ground truth: ``visible`` means at least 2 mm of shaft echo is 1.5x the local tissue echo or more;
 ``shaft_mask`` marks those shaft pixels (about the echo's axial width); ``tip``/``entry`` are the
 distal/proximal ends of the visible shaft in full-frame pixels; ``angle_deg`` is the unsigned

@@ -279,7 +279,9 @@ def render(
     fill = np.exp(-np.clip(depth_below, 0, None) * (s_mm / 25.0))
     image[:, cols] *= np.where(depth_below > 0, 1.0 - shade[None, :] * fill, 1.0).astype(np.float32)
     # Shaft, reverberation copies and comet tail.
-    above = int(np.ceil(3 * max(sigma.max(), bloom_sigma.max() if look.bloom > 0 else 0.0))) + 1
+    # The skirt only shows (and costs) where it reaches the tissue's level.
+    bloom = look.bloom if look.gain * look.bloom > 0.5 else 0.0
+    above = int(np.ceil(3 * max(sigma.max(), bloom_sigma.max() if bloom > 0 else 0.0))) + 1
     span = int(np.ceil(above + wall.max() + look.reverb_count * spacing.max() + 12))
     if look.tail > 0:
         decay_px = look.tail_mm / s_mm if look.tail_mm > 0 else look.tail_len * spacing.max()
@@ -291,8 +293,8 @@ def render(
     prof = np.exp(-0.5 * (o / sigma) ** 2)
     if look.back_wall > 0.0:
         prof += back * np.exp(-0.5 * ((o - wall) / sigma) ** 2)
-    if look.bloom > 0.0:
-        prof += look.bloom * np.exp(-0.5 * ((o - wall / 2.0) / bloom_sigma) ** 2)
+    if bloom > 0.0:
+        prof += bloom * np.exp(-0.5 * ((o - wall / 2.0) / bloom_sigma) ** 2)
     ratio = look.reverb_ratio * np.clip(spec, 0.3, 1.0)
     for k in range(1, look.reverb_count + 1):
         prof += ratio**k * np.exp(-0.5 * ((o - wall - k * spacing) / sigma) ** 2)
@@ -321,10 +323,10 @@ def render(
     if want_mask:
         mask = np.zeros((nr, nb), bool)
         half = np.maximum(1.0, 1.2 * sigma[vis])
-        if look.bloom > 0.0:
+        if bloom > 0.0:
             # A strong echo is as wide as its skirt stays 3x above the tissue (saturated shafts
             # are the widest line in the picture).
-            excess = amp[vis] * look.bloom / (3.0 * tissue[vis])
+            excess = amp[vis] * bloom / (3.0 * tissue[vis])
             reach = bloom_sigma[vis] * np.sqrt(2.0 * np.log(np.maximum(excess, 1.0)))
             half = np.maximum(half, np.minimum(reach, 2.5 * bloom_sigma[vis]) - wall[vis] / 2.0)
         top = np.clip(np.round(row[vis] - half), 0, nr - 1).astype(int)

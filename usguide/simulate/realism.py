@@ -96,6 +96,7 @@ SIM_CASES = (
 
 def simulated(case: dict, frames: int = 150) -> np.ndarray:
     """The frame of a case where the visible shaft is longest (any frame when there is none)."""
+    case.setdefault("medium", "in_vivo")  # beside real in vivo frames
     config = SimConfig(
         n_frames=frames, width=case.pop("width", 1080), height=case.pop("height", 860), **case
     )
