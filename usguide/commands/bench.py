@@ -60,6 +60,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--soak-interval", type=float, default=10.0, metavar="S", help="soak sample period"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    parser.add_argument(
+        "--igtl",
+        nargs="?",
+        type=int,
+        const=18944,
+        default=None,
+        metavar="PORT",
+        help="also stream every result over OpenIGTLink on loopback (default port 18944)",
+    )
+    parser.add_argument(
+        "--igtl-stalled-client",
+        action="store_true",
+        help="with --igtl: connect a loopback client that never reads (the worst case)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -90,11 +104,22 @@ def run(args: argparse.Namespace) -> int:
     for index, config in enumerate(configs, 1):
         label = config.label or config.describe()
         progress = None if args.quiet else _ProgressBar(f"[{index}/{len(configs)}] {label}")
-        run_result = run_bench(config, progress=progress)
+        if args.igtl is not None:
+            from usguide.igt.bench import run_bench_igt
+
+            run_result = run_bench_igt(
+                config, args.igtl, stalled_client=args.igtl_stalled_client, progress=progress
+            )
+        else:
+            run_result = run_bench(config, progress=progress)
         if progress is not None:
             progress.finish()
         runs.append(run_result)
         print(format_report(run_result))
+        if "igtl" in run_result:
+            from usguide.igt.bench import format_igt
+
+            print(format_igt(run_result))
         print()
     if len(runs) > 1:
         print(format_compare(runs))
