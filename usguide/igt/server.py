@@ -25,6 +25,7 @@ import numpy as np
 from usguide.errors import UsguideError
 from usguide.igt.status import OK, needle_status, stream_status
 from usguide.pipeline.budget import PipelineState
+from usguide.sources.igt import load_pyigtl
 from usguide.types import FrameResult
 
 log = logging.getLogger(__name__)
@@ -38,17 +39,6 @@ STATUS_DEVICE = "NeedleStatus"
 _HEARTBEAT_S = 0.25
 
 Bundle = tuple[FrameResult | None, str]  # a frame's result (None: status only) and its status
-
-
-def load_pyigtl():  # noqa: ANN201 - the module
-    """pyigtl, or a UsguideError saying how to install it."""
-    try:
-        import pyigtl
-    except ImportError:
-        raise UsguideError(
-            "OpenIGTLink needs pyigtl — pip install 'usguide[igt]' (or pip install pyigtl)"
-        ) from None
-    return pyigtl
 
 
 def frame_messages(result: FrameResult, status: str, epoch_offset_ns: int) -> list:

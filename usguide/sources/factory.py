@@ -15,12 +15,14 @@ __all__ = ["CalibratedSource", "add_source_arguments", "is_live", "make_source",
 
 _DEVICE_SPEC = re.compile(r"^(device:\d+|/dev/video\d+)$")
 _SIM_SPEC = re.compile(r"^(sim|simulator)(:(?P<variant>[\w-]+))?$")
+_IGT_SPEC = re.compile(r"^igtl://")
 
 
 def is_live(spec: str) -> bool:
-    """True when ``spec`` names a live source: a capture device or the simulator (``sim``,
-    ``sim:VARIANT``, ``simulator``). A file whose name merely starts with ``sim`` is recorded."""
-    return bool(_DEVICE_SPEC.match(spec) or _SIM_SPEC.match(spec))
+    """True when ``spec`` names a live source: a capture device, the simulator (``sim``,
+    ``sim:VARIANT``, ``simulator``) or an OpenIGTLink stream (``igtl://``). A file whose name
+    merely starts with ``sim`` is recorded."""
+    return bool(_DEVICE_SPEC.match(spec) or _SIM_SPEC.match(spec) or _IGT_SPEC.match(spec))
 
 
 def make_source(
@@ -58,6 +60,10 @@ def _make_inner(
         from usguide.sources.device import DeviceSource
 
         return DeviceSource(spec, backend=backend, fps=fps)
+    if _IGT_SPEC.match(spec):  # OpenIGTLink IMAGE stream (PlusServer, Slicer)
+        from usguide.sources.igt import IgtSource
+
+        return IgtSource(spec)
     sim = _SIM_SPEC.match(spec)
     if sim:
         from usguide.sources.simulator import SimulatorSource
