@@ -1,4 +1,4 @@
-"""Tests for the simulator: determinism, ground truth vs the picture, geometry, screen capture."""
+"""Clip renderer: determinism, ground truth vs the picture, geometry, screen capture."""
 
 from __future__ import annotations
 
