@@ -18,6 +18,7 @@ from usguide.logs import configure_logging
 COMMANDS = (
     "run",
     "analyze",
+    "batch",
     "bench",
     "probe",
     "devices",
