@@ -23,6 +23,8 @@ COMMANDS = (
     "probe",
     "devices",
     "record",
+    "session",
+    "report",
     "export",
     "simulate",
     "evaluate",

@@ -59,14 +59,16 @@ def test_record_a_video_file_writes_a_valid_session(tmp_path: Path, clip) -> Non
     out = tmp_path / "session"
     done = usguide(
         "record", "--source", str(path), "--out", str(out), "--frames", "20",
-        "--procedure", "operator=Dr.X", "--procedure", "site=knee", "--mm-per-px", "0.25",
+        "--procedure", "type=biopsy", "--procedure", "gauge=18", "--mm-per-px", "0.25",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     summary = done.stdout.strip().splitlines()
     assert len(summary) == 1 and summary[0].startswith("recorded 20 frames (0 dropped")
     with SessionReader(out) as reader:
         assert reader.complete and reader.frame_count == 20
-        assert reader.meta["procedure"] == {"operator": "Dr.X", "site": "knee"}
+        procedure = reader.meta["procedure"]
+        assert procedure["version"] == 1 and procedure["type"] == "biopsy"
+        assert procedure["needle"] == {"gauge": 18, "length_mm": None}
         assert reader.meta["source"]["kind"] == "video"
         assert reader.meta["calibration"]["mm_per_px"] == 0.25
         assert reader.meta["video"]["codec"] == "ffv1"
@@ -127,6 +129,8 @@ def test_ctrl_c_stops_and_keeps_the_session(tmp_path: Path, clip) -> None:
     ("extra", "message"),
     [
         (["--procedure", "novalue"], "bad --procedure 'novalue'"),
+        (["--procedure", "patient_name=Jane"], "no patient name or birth date is stored"),
+        (["--procedure", "type=surgery"], "type must be one of"),
         (["--frames", "0"], "--frames must be at least 1"),
         (["--codec", "mjpg", "--quality", "0"], "quality must be 1..100"),
     ],
@@ -140,10 +144,9 @@ def test_bad_options_are_one_line_errors(tmp_path: Path, clip, extra, message) -
 
 
 def test_parse_procedure() -> None:
-    assert parse_procedure(["operator=Dr.X", "note=a=b", " site = knee"]) == {
-        "operator": "Dr.X",
-        "note": "a=b",
-        "site": "knee",
-    }
+    record = parse_procedure(["type=biopsy", " region = knee", "pregnancy_excluded=yes"])
+    assert record["type"] == "biopsy" and record["region"] == "knee"
+    assert record["checklist"]["pregnancy_excluded"]["value"] == "yes"
+    assert parse_procedure([])["version"] == 1
     with pytest.raises(UsguideError):
         parse_procedure(["=x"])

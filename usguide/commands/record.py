@@ -13,6 +13,7 @@ from pathlib import Path
 
 from usguide.errors import UsguideError
 from usguide.record.format import CODECS
+from usguide.record.procedure import FIELDS, parse_assignments
 from usguide.record.writer import SessionWriter
 from usguide.sources.factory import add_source_arguments, source_from_args
 from usguide.sources.frames import IDLE_READ_S, iter_frames
@@ -48,7 +49,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="free-form field stored in meta.json, e.g. --procedure site=knee (repeatable)",
+        help="procedure record field, e.g. --procedure type=biopsy --procedure gauge=18 "
+        "(repeatable; no patient name or birth date; fields: " + ", ".join(FIELDS) + ")",
     )
     parser.add_argument(
         "--overwrite", action="store_true", help="replace an earlier session in --out"
@@ -105,19 +107,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_procedure(items: list[str]) -> dict[str, str]:
-    """Turns ``["operator=Dr.X", "site=knee"]`` into a dict.
+def parse_procedure(items: list[str]) -> dict:
+    """Turns ``["type=biopsy", "gauge=18"]`` into meta.json's procedure record (see FORMAT.md).
 
     Raises:
-        UsguideError: an item without ``=`` or with an empty key.
+        UsguideError: an item without ``=``, or a field or value the schema refuses.
     """
-    fields: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsguideError(f"bad --procedure {item!r}: expected KEY=VALUE, e.g. site=knee")
-        fields[key.strip()] = value.strip()
-    return fields
+    return parse_assignments(items).to_json()
 
 
 class _TimeLimit:

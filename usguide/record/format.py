@@ -17,6 +17,7 @@ FORMAT_VERSION = 1
 META_FILE = "meta.json"
 FRAMES_FILE = "frames.csv"
 RESULTS_FILE = "results.jsonl"
+PROCEDURE_LOG_FILE = "procedure_log.jsonl"  # append-only edits of the procedure record
 FRAMES_COLUMNS = ("index", "source_index", "t_capture_ns", "source_ms")
 
 
@@ -40,7 +41,9 @@ CODECS: dict[str, Codec] = {
 }
 
 # Every file a session may contain: ``--overwrite`` removes these and nothing else.
-SESSION_FILES = (META_FILE, FRAMES_FILE, RESULTS_FILE) + tuple(c.file_name for c in CODECS.values())
+SESSION_FILES = (META_FILE, FRAMES_FILE, RESULTS_FILE, PROCEDURE_LOG_FILE) + tuple(
+    c.file_name for c in CODECS.values()
+)
 
 
 def json_default(value: Any) -> Any:

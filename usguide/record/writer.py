@@ -64,7 +64,7 @@ class SessionWriter:
         out_dir: the session folder; created; must not exist or be empty (unless ``overwrite``).
         info: the source being recorded (stored in meta.json).
         calibration: scale and image region (stored in meta.json).
-        procedure: free-form user fields, e.g. ``{"operator": "Dr.X", "site": "knee"}``.
+        procedure: the procedure record, ``ProcedureRecord.to_json()`` (see FORMAT.md).
         codec: ``"ffv1"`` (lossless, default) or ``"mjpg"`` (lossy, compact; see ``quality``).
         queue_size: frames waiting for the writer thread before new ones are dropped.
         quality: JPEG quality 1..100 for ``mjpg`` (ignored for ``ffv1``).
