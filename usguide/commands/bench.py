@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from usguide import __version__
+from usguide.checks import MAX_FPS, number_option
 from usguide.defaults import BUDGET_MS
 from usguide.errors import UsguideError
 from usguide.pipeline.bench import BenchConfig, run_bench
@@ -30,17 +31,45 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "throughput, drops and CPU use.",
     )
     parser.add_argument("input", metavar="INPUT", nargs="?", default=None, help="default: demo")
-    parser.add_argument("--frames", type=int, default=300, metavar="N", help="measured frames")
-    parser.add_argument("--fps", type=float, default=None, metavar="F", help="pace at F fps")
+    parser.add_argument(
+        "--frames",
+        type=number_option(1, 10**7, integer=True),
+        default=300,
+        metavar="N",
+        help="measured frames",
+    )
+    parser.add_argument(
+        "--fps",
+        type=number_option(0.0, MAX_FPS, open_low=True),
+        default=None,
+        metavar="F",
+        help="pace at F fps",
+    )
     parser.add_argument(
         "--detector", choices=("onnx", "classical", "none"), default="onnx", help="default: onnx"
     )
     parser.add_argument("--model", metavar="PATH", default=None, help="ONNX model file")
     parser.add_argument("--provider", metavar="NAME", default="cpu", help="ONNX Runtime provider")
-    parser.add_argument("--threads", type=int, default=None, metavar="T", help="inference threads")
-    parser.add_argument("--warmup", type=int, default=10, metavar="N", help="frames left out")
     parser.add_argument(
-        "--budget", type=float, default=BUDGET_MS, metavar="MS", help="latency budget"
+        "--threads",
+        type=number_option(1, 256, integer=True),
+        default=None,
+        metavar="T",
+        help="inference threads",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=number_option(0, 10**6, integer=True),
+        default=10,
+        metavar="N",
+        help="frames left out",
+    )
+    parser.add_argument(
+        "--budget",
+        type=number_option(0.0, 60000.0, open_low=True),
+        default=BUDGET_MS,
+        metavar="MS",
+        help="latency budget",
     )
     parser.add_argument("--json", type=Path, default=None, metavar="FILE", help="write all results")
     parser.add_argument(
@@ -54,16 +83,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="run several configurations, e.g. threads=1 threads=2 detector=classical fps=120",
     )
     parser.add_argument(
-        "--soak", type=float, default=None, metavar="SECONDS", help="run this long; sample memory"
+        "--soak",
+        type=number_option(0.0, 7 * 86400.0, open_low=True),
+        default=None,
+        metavar="SECONDS",
+        help="run this long; sample memory",
     )
     parser.add_argument(
-        "--soak-interval", type=float, default=10.0, metavar="S", help="soak sample period"
+        "--soak-interval",
+        type=number_option(0.1, 86400.0),
+        default=10.0,
+        metavar="S",
+        help="soak sample period",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     parser.add_argument(
         "--igtl",
         nargs="?",
-        type=int,
+        type=number_option(1, 65535, integer=True),
         const=18944,
         default=None,
         metavar="PORT",

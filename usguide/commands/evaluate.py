@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from usguide.analysis.analyzer import FrameAnalyzer
+from usguide.checks import number_option
 from usguide.detect.base import Detector
 from usguide.detect.evaluation import (
     DEFAULT_TOLERANCE_MM,
@@ -72,9 +73,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_detector_arguments(parser, choices=("onnx", "classical", "both"), default=None)
     parser.add_argument("--json", type=Path, metavar="REPORT.json", help="write the figures")
     parser.add_argument("--plot", type=Path, metavar="REPORT.png", help="draw error plots")
-    parser.add_argument("--max-clips", type=int, metavar="N", help="evaluate at most N clips")
-    parser.add_argument("--tolerance-mm", type=float, default=DEFAULT_TOLERANCE_MM, metavar="MM")
-    parser.add_argument("--tolerance-px", type=float, default=DEFAULT_TOLERANCE_PX, metavar="PX")
+    parser.add_argument(
+        "--max-clips",
+        type=number_option(1, 10**6, integer=True),
+        metavar="N",
+        help="evaluate at most N clips",
+    )
+    parser.add_argument(
+        "--tolerance-mm",
+        type=number_option(0.0, 1000.0, open_low=True),
+        default=DEFAULT_TOLERANCE_MM,
+        metavar="MM",
+    )
+    parser.add_argument(
+        "--tolerance-px",
+        type=number_option(0.0, 10000.0, open_low=True),
+        default=DEFAULT_TOLERANCE_PX,
+        metavar="PX",
+    )
     parser.add_argument("--no-track", action="store_true", help="score raw per-frame detections")
     parser.add_argument(
         "--suite",
@@ -88,7 +104,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--suite-clips",
-        type=int,
+        type=number_option(1, 10**4, integer=True),
         default=DEFAULT_CLIPS_PER_CELL,
         metavar="N",
         help=f"clips per generalisation cell; {HELDOUT_CLIPS_PER_UNIT} x N held-out clips "
@@ -96,7 +112,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--suite-frames",
-        type=int,
+        type=number_option(1, 10**5, integer=True),
         default=DEFAULT_FRAMES,
         metavar="F",
         help=f"frames per suite clip (default {DEFAULT_FRAMES})",

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from usguide.checks import number_option
 from usguide.errors import UsguideError
 from usguide.record.format import CODECS
 from usguide.record.procedure import FIELDS, parse_assignments
@@ -33,8 +34,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--source", required=True, metavar="SPEC", help="what to record (file, device, ...)"
     )
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="new session folder")
-    parser.add_argument("--frames", type=int, metavar="N", help="stop after N frames")
-    parser.add_argument("--seconds", type=float, metavar="S", help="stop after S seconds")
+    parser.add_argument(
+        "--frames",
+        type=number_option(1, 10**9, integer=True),
+        metavar="N",
+        help="stop after N frames",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=number_option(0.0, 366 * 86400.0, open_low=True),
+        metavar="S",
+        help="stop after S seconds",
+    )
     parser.add_argument(
         "--codec",
         choices=sorted(CODECS),
@@ -42,7 +53,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="ffv1: lossless (default); mjpg: small",
     )
     parser.add_argument(
-        "--quality", type=int, default=90, metavar="Q", help="JPEG quality 1..100 for --codec mjpg"
+        "--quality",
+        type=number_option(1, 100, integer=True),
+        default=90,
+        metavar="Q",
+        help="JPEG quality 1..100 for --codec mjpg",
     )
     parser.add_argument(
         "--procedure",

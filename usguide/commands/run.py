@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from usguide.checks import number_option
 from usguide.defaults import BUDGET_MS, DISPLAY_MODES
 from usguide.detect.factory import add_detector_arguments
 from usguide.errors import UsguideError
@@ -45,7 +46,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--screenshot", metavar="OUT.png", type=Path, help="paint --frames frames, save, exit"
     )
-    parser.add_argument("--frames", type=int, default=30, help="frames to show before --screenshot")
+    parser.add_argument(
+        "--frames",
+        type=number_option(1, 10**6, integer=True),
+        default=30,
+        help="frames to show before --screenshot",
+    )
     parser.set_defaults(func=run)
 
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from usguide.checks import number_option
 from usguide.errors import UsguideError
 
 
@@ -48,9 +49,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "DIR/clip_NNNN/video.mkv (FFV1, lossless) + truth.json; deterministic for a seed.",
     )
     parser.add_argument("--out", type=Path, metavar="DIR", help="output folder")
-    parser.add_argument("--clips", type=int, default=1, metavar="N", help="number of clips (1)")
     parser.add_argument(
-        "--seed", type=int, default=0, metavar="S", help="seed of the first clip (0)"
+        "--clips",
+        type=number_option(1, 10**6, integer=True),
+        default=1,
+        metavar="N",
+        help="number of clips (1)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=number_option(0, 2**32 - 1, integer=True),
+        default=0,
+        metavar="S",
+        help="seed of the first clip (0)",
     )
     parser.add_argument(
         "--variant",
@@ -58,7 +69,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="linear | convex | screen | no_needle | random (default: random)",
     )
     parser.add_argument(
-        "--frames", type=int, default=150, metavar="F", help="frames per clip (150)"
+        "--frames",
+        type=number_option(1, 10**6, integer=True),
+        default=150,
+        metavar="F",
+        help="frames per clip (150)",
     )
     parser.add_argument(
         "--size",
@@ -78,14 +93,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--angle-range", metavar="LO,HI", help="insertion angles in degrees (default 0,80)"
     )
     strata.add_argument("--medium", choices=("in_vivo", "ex_vivo", "phantom", "water"))
-    strata.add_argument("--gauge", type=int, metavar="G", help="needle gauge 14..27")
+    strata.add_argument(
+        "--gauge", type=number_option(14, 27, integer=True), metavar="G", help="needle gauge 14..27"
+    )
     strata.add_argument("--probe", choices=("linear", "convex"))
     strata.add_argument(
         "--needle-style", choices=("faint", "plain", "saturated", "double_wall", "beaded")
     )
     strata.add_argument("--entry", choices=("edge", "inside"), help="where the shaft comes in")
-    strata.add_argument("--fan-deg", type=float, metavar="DEG", help="convex fan opening")
-    strata.add_argument("--radius-mm", type=float, metavar="MM", help="convex probe radius")
+    strata.add_argument(
+        "--fan-deg", type=number_option(1.0, 180.0), metavar="DEG", help="convex fan opening"
+    )
+    strata.add_argument(
+        "--radius-mm", type=number_option(1.0, 500.0), metavar="MM", help="convex probe radius"
+    )
     parser.add_argument(
         "--demo", type=Path, metavar="DIR", help="write the bundled demo session to DIR instead"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from usguide.checks import number_option
 from usguide.detect.base import Detector
 from usguide.errors import UsguideError
 
@@ -58,7 +59,13 @@ def add_detector_arguments(
     parser.add_argument(
         "--provider", metavar="NAME", default="cpu", help="ONNX Runtime provider: cpu, cuda, ..."
     )
-    parser.add_argument("--threads", metavar="T", type=int, default=None, help="inference threads")
+    parser.add_argument(
+        "--threads",
+        metavar="T",
+        type=number_option(1, 256, integer=True),
+        default=None,
+        help="inference threads",
+    )
 
 
 def detector_from_args(args: argparse.Namespace, name: str | None = None) -> Detector:

@@ -7,13 +7,15 @@ as a ``FrameSource``.
 
 from __future__ import annotations
 
-import json
+import logging
+import math
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
+from usguide.checks import load_json
 from usguide.defaults import FALLBACK_FPS
 from usguide.errors import UsguideError
 from usguide.record.format import (
@@ -23,8 +25,10 @@ from usguide.record.format import (
     META_FILE,
     RESULTS_FILE,
 )
+from usguide.record.meta_check import check_meta
 from usguide.types import Calibration, Roi
 
+log = logging.getLogger(__name__)
 _GRAB_FORWARD_MAX = 30  # forward jumps up to this many frames decode through instead of seeking
 
 
@@ -53,7 +57,8 @@ class SessionReader:
         video = self.meta.get("video") or {}
         self._grey = video.get("pixel_format") == "gray"
         self._video_path = self.path / str(video.get("file") or "video.mkv")
-        index, source_index, t_ns, source_ms = _read_frames_csv(self.path / FRAMES_FILE)
+        index, source_index, t_ns, source_ms, ignored = _read_frames_csv(self.path / FRAMES_FILE)
+        self.rows_ignored = ignored  # valid-looking rows after a damaged one, not used
         self._cap: cv2.VideoCapture | None = None
         self._next = 0  # index of the frame the capture decodes next
         rows = len(t_ns)
@@ -64,6 +69,8 @@ class SessionReader:
         self.t_capture_ns = t_ns[: self.frame_count]
         self.source_ms = source_ms[: self.frame_count]
         self.results: dict[int, Any] = _read_results(self.path / RESULTS_FILE, self.frame_count)
+        self._size = self._decoded_size() if self.frame_count else (0, 0)
+        self._check_region()
 
     # ------------------------------------------------------------------------------------- meta
     @property
@@ -86,11 +93,13 @@ class SessionReader:
 
     @property
     def width(self) -> int:
-        return int((self.meta.get("video") or {}).get("width") or 0)
+        """The width of the decoded frames (not what meta.json claims)."""
+        return self._size[0]
 
     @property
     def height(self) -> int:
-        return int((self.meta.get("video") or {}).get("height") or 0)
+        """The height of the decoded frames (not what meta.json claims)."""
+        return self._size[1]
 
     def result(self, index: int) -> Any:
         """The recorded result of frame ``index``, or None."""
@@ -154,6 +163,21 @@ class SessionReader:
         self.close()
 
     # -------------------------------------------------------------------------------- internals
+    def _decoded_size(self) -> tuple[int, int]:
+        """(width, height) of frame 0 as decoded; leaves the decoder at frame 0."""
+        image = self.frame(0)
+        self._reopen()
+        return int(image.shape[1]), int(image.shape[0])
+
+    def _check_region(self) -> None:
+        roi = (self.meta.get("calibration") or {}).get("roi")
+        width, height = self._size
+        if roi and self.frame_count and (roi[0] + roi[2] > width or roi[1] + roi[3] > height):
+            raise UsguideError(
+                f"{self.path / META_FILE}: calibration.roi {roi} lies outside the {width}x{height}"
+                " frames of the video; the session is damaged (give --roi to override)"
+            )
+
     def _capture(self) -> cv2.VideoCapture:
         if self._cap is None:
             self._reopen()
@@ -212,11 +236,12 @@ def _read_meta(folder: Path) -> dict:
             f"{folder} is not a usguide session (no {META_FILE}); give a session folder"
         )
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
         raise UsguideError(
-            f"{path} is unreadable or not valid JSON ({exc}); the session is damaged"
+            f"{path} is unreadable ({exc.strerror}); the session is damaged"
         ) from None
+    meta = load_json(text, str(path))
     if not isinstance(meta, dict):
         raise UsguideError(f"{path} is not a JSON object; the session is damaged")
     version = meta.get("format_version")
@@ -225,11 +250,19 @@ def _read_meta(folder: Path) -> dict:
             f"{folder} has session format_version {version!r}; this usguide reads version "
             f"{FORMAT_VERSION}: update usguide"
         )
+    check_meta(meta, path)
     return meta
 
 
-def _read_frames_csv(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Parses frames.csv up to its last complete, valid row (a crash can cut the last one)."""
+def _read_frames_csv(
+    path: Path,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Parses frames.csv up to its last complete, valid row (a crash can cut the last one).
+
+    Returns the four columns and how many complete rows after a damaged one were ignored (a
+    warning is logged: a session is never cut short without a word).
+    """
+    ignored = 0
     index: list[int] = []
     source_index: list[int] = []
     t_ns: list[int] = []
@@ -244,13 +277,19 @@ def _read_frames_csv(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
             for line in handle:
                 if not line.endswith("\n"):
                     break  # partial last row
-                parts = line.rstrip("\n").split(",")
-                try:
-                    row = (int(parts[0]), int(parts[1]), int(parts[2]), float(parts[3]))
-                except (ValueError, IndexError):
+                row = _frames_row(line)
+                if row is None or row[0] != len(index) or (t_ns and row[2] <= t_ns[-1]):
+                    # Damaged or out of sequence: keep what precedes it, count what follows.
+                    ignored = 1 + sum(1 for rest in handle if rest.endswith("\n"))
+                    log.warning(
+                        "%s: row %d is damaged; using the %d frames before it and ignoring %d "
+                        "rows after it",
+                        path,
+                        len(index) + 1,
+                        len(index),
+                        ignored,
+                    )
                     break
-                if row[0] != len(index) or (t_ns and row[2] <= t_ns[-1]):
-                    break  # out of sequence: keep what precedes it
                 index.append(row[0])
                 source_index.append(row[1])
                 t_ns.append(row[2])
@@ -260,7 +299,20 @@ def _read_frames_csv(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
         np.asarray(source_index, dtype=np.int64),
         np.asarray(t_ns, dtype=np.int64),
         np.asarray(source_ms, dtype=np.float64),
+        ignored,
     )
+
+
+def _frames_row(line: str) -> tuple[int, int, int, float] | None:
+    """One frames.csv row, or None when it is not four numbers (finite, within int64)."""
+    parts = line.rstrip("\n").split(",")
+    try:
+        row = (int(parts[0]), int(parts[1]), int(parts[2]), float(parts[3]))
+    except (ValueError, IndexError):
+        return None
+    if not math.isfinite(row[3]) or any(abs(v) >= 2**63 for v in row[:3]) or row[0] < 0:
+        return None
+    return row
 
 
 def _read_results(path: Path, frame_count: int) -> dict[int, Any]:
@@ -272,10 +324,10 @@ def _read_results(path: Path, frame_count: int) -> dict[int, Any]:
             if not line.endswith("\n"):
                 break
             try:
-                record = json.loads(line)
+                record = load_json(line, str(path))
                 index = int(record["index"])
-            except (ValueError, KeyError, TypeError):
-                continue
+            except (UsguideError, ValueError, KeyError, TypeError, OverflowError):
+                continue  # a damaged line loses that frame's result only
             if 0 <= index < frame_count:
                 results[index] = record.get("result")
     return results

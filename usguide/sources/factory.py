@@ -6,6 +6,7 @@ import argparse
 import re
 from pathlib import Path
 
+from usguide.checks import MAX_DEPTH_MM, MAX_FPS, MAX_MM_PER_PX, MIN_MM_PER_PX, number_option
 from usguide.errors import UsguideError
 from usguide.sources.base import FrameSource
 from usguide.sources.calibrated import CalibratedSource
@@ -114,11 +115,23 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the options every command that reads frames shares."""
     group = parser.add_argument_group("input")
     group.add_argument("--roi", metavar="X,Y,W,H", help="image region inside the frame (pixels)")
-    group.add_argument("--mm-per-px", type=float, metavar="MM", help="scale of the image region")
     group.add_argument(
-        "--depth-mm", type=float, metavar="MM", help="imaging depth: the region's height in mm"
+        "--mm-per-px",
+        type=number_option(MIN_MM_PER_PX, MAX_MM_PER_PX),
+        metavar="MM",
+        help="scale of the image region",
     )
-    group.add_argument("--fps", type=float, help="frame rate for image folders (default 30)")
+    group.add_argument(
+        "--depth-mm",
+        type=number_option(0.0, MAX_DEPTH_MM, open_low=True),
+        metavar="MM",
+        help="imaging depth: the region's height in mm",
+    )
+    group.add_argument(
+        "--fps",
+        type=number_option(0.0, MAX_FPS, open_low=True),
+        help="frame rate for image folders (default 30)",
+    )
     group.add_argument(
         "--backend",
         default="any",
