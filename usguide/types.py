@@ -67,10 +67,24 @@ class Roi:
 
 @dataclass(frozen=True)
 class Calibration:
-    """Physical scale and image region of a frame; either may be unknown (None)."""
+    """Physical scale and image region of a frame; either may be unknown (None).
+
+    ``scale_source`` says where ``mm_per_px`` came from: "dicom" (the file's ultrasound regions),
+    "ruler" (read off the screen's depth ruler), "user" (typed), "source" (another input's own
+    metadata); ``scale_from`` is that, or "unknown" without a scale.
+    """
 
     mm_per_px: float | None = None
     roi: Roi | None = None
+    # Provenance, not value: calibrations with the same scale and region compare equal.
+    scale_source: str | None = field(default=None, compare=False)
+
+    @property
+    def scale_from(self) -> str:
+        """Where the scale came from: dicom, ruler, user, source, or unknown (no scale)."""
+        if self.mm_per_px is None:
+            return "unknown"
+        return self.scale_source or "source"
 
 
 @dataclass

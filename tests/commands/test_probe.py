@@ -32,6 +32,7 @@ def test_probe_dicom(capsys):
     )
     assert abs(result["mm_per_px"] - 0.2623) < 0.0005
     assert result["roi"] == [120, 60, 680, 458]
+    assert result["scale_source"] == "dicom"
 
 
 def test_probe_video_with_overrides(capsys, tmp_path):
@@ -50,6 +51,7 @@ def test_probe_video_with_overrides(capsys, tmp_path):
         "frame_count": 6,
         "live": False,
         "mm_per_px": 0.25,
+        "scale_source": "user",
         "roi": [10, 10, 100, 80],
     }
 
@@ -68,6 +70,19 @@ def test_probe_detect_roi(capsys, tmp_path):
     assert result["roi"] is None
     found = result["roi_detected"]
     assert all(abs(a - b) <= 4 for a, b in zip(found, [100, 60, 300, 250], strict=False))
+    # No depth ruler on this screen: the scale stays unknown, and says why.
+    assert result["ruler"] is None and result["mm_per_px"] is None
+    assert result["scale_source"] == "unknown"
+    assert result["ruler_message"].startswith("scale unknown")
+
+
+def test_probe_reads_the_real_clip_ruler(capsys, real_clip):
+    result = probe_json(capsys, str(real_clip), "--detect-roi")
+    assert result["scale_source"] == "ruler"
+    assert result["mm_per_px"] == pytest.approx(0.035383, rel=0.02)
+    typed = probe_json(capsys, str(real_clip), "--detect-roi", "--depth-mm", "40")
+    assert typed["scale_source"] == "user"
+    assert "check the depth" in typed["scale_warning"]
 
 
 def run_cli(*argv):

@@ -8,6 +8,7 @@ import json
 
 from usguide.sources.factory import add_source_arguments, source_from_args
 from usguide.sources.frames import iter_frames
+from usguide.types import Calibration
 
 _DETECT_FRAMES = 8  # frames read for region detection (speckle changes across them)
 
@@ -21,7 +22,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--detect-roi",
         action="store_true",
-        help="detect the ultrasound image region in the first frames",
+        help="detect the ultrasound image region and read the scale off a depth ruler in the "
+        "first frames",
     )
     add_source_arguments(parser)
     parser.set_defaults(func=run)
@@ -56,14 +58,42 @@ def probe(args: argparse.Namespace) -> dict:
                 if calibration is not None and calibration.mm_per_px is not None
                 else None
             ),
+            "scale_source": calibration.scale_from if calibration is not None else "unknown",
             "roi": calibration.roi.as_list()
             if calibration is not None and calibration.roi
             else None,
         }
         if args.detect_roi:
-            from usguide.sources.roi_detect import detect_roi
-
-            result["roi_detected"] = (
-                detect_roi([f.image for f in frames]).as_list() if frames else None
-            )
+            result.update(_detect(args, [f.image for f in frames], calibration))
     return result
+
+
+def _detect(args: argparse.Namespace, images: list, calibration: Calibration | None) -> dict:
+    """The detected image region and the depth ruler's scale (which fills an unknown scale)."""
+    from usguide.sources.roi_detect import detect_roi
+    from usguide.sources.ruler import check_depth, read_ruler
+
+    if not images:
+        return {"roi_detected": None, "ruler": None}
+    roi = detect_roi(images)
+    region = calibration.roi if calibration is not None and calibration.roi else roi
+    reading = read_ruler(images, region, depth_mm=getattr(args, "depth_mm", None))
+    out: dict = {
+        "roi_detected": roi.as_list(),
+        "ruler": reading.scale.to_json() if reading.scale is not None else None,
+        "ruler_message": reading.message,
+    }
+    scale = reading.scale
+    if scale is None:
+        return out
+    if calibration is None or calibration.mm_per_px is None:
+        out["mm_per_px"] = round(scale.mm_per_px, 6)
+        out["scale_source"] = "ruler"
+    else:
+        # A typed or recorded scale stays; the ruler only checks it.
+        typed = getattr(args, "depth_mm", None)
+        depth = typed if typed else calibration.mm_per_px * region.h
+        warning = check_depth(scale.mm_per_px, region.h, depth)
+        if warning:
+            out["scale_warning"] = warning
+    return out

@@ -15,6 +15,11 @@ FONT = cv2.FONT_HERSHEY_SIMPLEX
 VENDORS = ("SONOVIEW 7", "ECHOLINE S2", "MEDISCAN PRO", "NOVUS US")
 PRESETS = ("MSK", "Nerve", "Vascular", "Abdomen", "Small Parts")
 HELDOUT_VENDORS = ("AURORA X9", "KESTREL Ultra", "VIVIDUS 3")
+# Depth-ruler styles (``draw_ruler(style=...)``): large dots per cm and small ones per 5 mm right
+# of the image; ticks left of it; a handheld probe's dots per cm and per 2 mm drawn over the
+# image's right edge; ticks per mm, 5 mm and cm right of the image; dots of one size per cm
+# (ambiguous on their own).
+RULER_STYLES = ("dots", "ticks", "dots_inside", "ticks_mm", "dots_alike")
 
 
 class Screen:
@@ -33,6 +38,9 @@ class Screen:
         width, height = size
         self.shape = (height, width)
         self.layout = layout
+        # The exact scale of the ruler drawn (mm per pixel), and marks drawn over the image.
+        self.ruler_mm_per_px: float | None = None
+        self._over_image: list[tuple[float, float, float]] = []  # (x, y, radius)
         if layout == "heldout":
             self._heldout(size, rng, aspect)
             return
@@ -166,8 +174,14 @@ class Screen:
         self.background = bg
         self.scale = scale
 
-    def draw_ruler(self, depth_mm: float) -> None:
-        if self.layout == "heldout":
+    def draw_ruler(self, depth_mm: float, style: str | None = None) -> None:
+        # The two original styles keep their drawing (so the clips rendered so far stay the same):
+        # their marks span ``roi.h - 1`` pixels, hence the exact scale below.
+        if style is not None and style not in ("dots", "ticks"):
+            self._styled_ruler(depth_mm / self.roi.h, style)
+            return
+        self.ruler_mm_per_px = depth_mm / (self.roi.h - 1)
+        if style == "ticks" or (style is None and self.layout == "heldout"):
             self._tick_ruler(depth_mm)
             return
         """Depth ruler right of the image: a tick per 5 mm, a large dot and label per cm."""
@@ -210,10 +224,45 @@ class Screen:
         triangle = np.array([[x - 14, fy - 5], [x - 14, fy + 5], [x - 6, fy]], np.int32)
         cv2.fillPoly(bg, [triangle], (60, 200, 255))
 
+    def _styled_ruler(self, mm_per_px: float, style: str) -> None:
+        """Rulers drawn at sub-pixel positions, so that their scale is exactly ``mm_per_px``."""
+        if style not in RULER_STYLES:
+            raise ValueError(f"ruler style must be one of {RULER_STYLES}, not {style!r}")
+        roi, bg, colour = self.roi, self.background, (235, 235, 235)
+        self.ruler_mm_per_px = mm_per_px
+        size = max(1.0, self.scale)
+        depth_mm = mm_per_px * roi.h
+        # Small dots every 2 mm while they stay apart, else every 5 mm (as handheld probes do).
+        fine = 2 if 2 / mm_per_px >= 18 * size else 5
+        step = {"dots_inside": fine, "ticks_mm": 1, "dots_alike": 10}[style]
+        for mm in range(0, int(depth_mm) + 1, step):
+            y = roi.y + mm / mm_per_px
+            if y > roi.y + roi.h - 2:
+                break
+            major = mm % 10 == 0
+            if style == "dots_inside":
+                radius = (6.0 if major else 2.5) * size
+                self._over_image.append((roi.x + roi.w - 10 * size, y, radius))
+            elif style == "dots_alike":
+                _disc(bg, roi.x + roi.w + 8 * size, y, 3.0 * size, colour)
+            else:
+                length = int(round((12 if major else 8 if mm % 5 == 0 else 4) * size))
+                x0 = roi.x + roi.w + 3
+                shift = 4
+                y16 = int(round(y * 2**shift))
+                cv2.line(bg, (x0 << shift, y16), ((x0 + length) << shift, y16), colour, 1, 8, shift)
+            if major and style != "dots_inside":  # a handheld probe's ruler has no labels
+                label_x = roi.x + roi.w + int(20 * size)
+                cv2.putText(
+                    bg, str(mm // 10), (label_x, int(y) + 5), FONT, 0.4 * self.scale, colour, 1
+                )
+
     def compose(self, grey: np.ndarray, index: int, fps: float) -> np.ndarray:
         roi = self.roi
         frame = self.background.copy()
         frame[roi.y : roi.y + roi.h, roi.x : roi.x + roi.w] = grey[:, :, None]
+        for x, y, radius in self._over_image:
+            _disc(frame, x, y, radius, (245, 245, 245))
         h = self.shape[0]
         cv2.putText(
             frame,
@@ -225,3 +274,10 @@ class Screen:
             1,
         )
         return frame
+
+
+def _disc(image: np.ndarray, x: float, y: float, radius: float, colour: tuple) -> None:
+    """A filled, anti-aliased disc at a sub-pixel centre."""
+    shift = 4
+    centre = (int(round(x * 2**shift)), int(round(y * 2**shift)))
+    cv2.circle(image, centre, int(round(radius * 2**shift)), colour, -1, cv2.LINE_AA, shift)

@@ -20,6 +20,8 @@ class CalibratedSource(WrappedSource):
         mm_per_px: scale; replaces the source's own when given.
         depth_mm: the image region's height in mm; gives ``mm_per_px = depth_mm / region height``
             (the frame height when no region is known).
+        scale_source: where the given scale came from ("user": typed; "ruler": read off the
+            screen's depth ruler).
     """
 
     def __init__(
@@ -29,6 +31,7 @@ class CalibratedSource(WrappedSource):
         roi: Roi | None = None,
         mm_per_px: float | None = None,
         depth_mm: float | None = None,
+        scale_source: str = "user",
     ) -> None:
         if mm_per_px is not None and not mm_per_px > 0:
             raise UsguideError(f"bad --mm-per-px {mm_per_px}: the scale must be > 0")
@@ -40,6 +43,7 @@ class CalibratedSource(WrappedSource):
         self.roi = roi
         self.mm_per_px = mm_per_px
         self.depth_mm = depth_mm
+        self.scale_source = scale_source
         # The source's own calibration and height of the newest frame (one tuple: read and
         # replaced whole, so another thread never sees half of it).
         self._latest: tuple[Calibration, int] | None = None
@@ -79,9 +83,10 @@ class CalibratedSource(WrappedSource):
     def calibrate(self, own: Calibration, frame_height: int) -> Calibration:
         """The calibration a frame gets: the user's values where given, the source's otherwise."""
         roi = self.roi or own.roi
-        scale = own.mm_per_px
+        scale, source = own.mm_per_px, own.scale_source
         if self.mm_per_px is not None:
-            scale = self.mm_per_px
+            scale, source = self.mm_per_px, self.scale_source
         elif self.depth_mm is not None:
             scale = self.depth_mm / (roi.h if roi is not None else frame_height)
-        return Calibration(mm_per_px=scale, roi=roi)
+            source = self.scale_source
+        return Calibration(mm_per_px=scale, roi=roi, scale_source=source)

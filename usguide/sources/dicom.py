@@ -75,7 +75,7 @@ def ultrasound_calibration(ds: Dataset, width: int, height: int) -> Calibration:
     x1 = min(int(region.RegionLocationMaxX1), width)
     y1 = min(int(region.RegionLocationMaxY1), height)
     roi = Roi(x0, y0, x1 - x0, y1 - y0) if x1 > x0 and y1 > y0 else None
-    return Calibration(mm_per_px=_mm_per_px(region), roi=roi)
+    return Calibration(mm_per_px=_mm_per_px(region), roi=roi, scale_source="dicom")
 
 
 def _has_rectangle(region: Dataset) -> bool:
