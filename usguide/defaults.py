@@ -7,3 +7,4 @@ BUDGET_MS = 50.0  # capture-to-result latency budget, ms (``--budget-ms``, ``--b
 FALLBACK_FPS = 30.0  # frame rate assumed when a source reports none (and for image folders)
 DISPLAY_MODES = ("paired", "lowest-latency")  # the first is the default
 WARMUP_FRAMES = 10  # first frames left out of the latency statistics
+IGTL_PORT = 18944  # the OpenIGTLink port 3D Slicer and PLUS use by default (``--igtl``)

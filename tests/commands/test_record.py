@@ -150,3 +150,40 @@ def test_parse_procedure() -> None:
     assert parse_procedure([])["version"] == 1
     with pytest.raises(UsguideError):
         parse_procedure(["=x"])
+
+
+def test_a_session_from_a_dicom_holds_no_identifier(tmp_path: Path) -> None:
+    pydicom = pytest.importorskip("pydicom")
+    from pydicom.data import get_testdata_file
+
+    path = get_testdata_file("OBXXXX1A.dcm")  # an ultrasound image with patient and study tags
+    ds = pydicom.dcmread(path)
+    out = tmp_path / "session"
+    done = usguide("record", "--source", path, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["source"]["name"] == "dicom" and meta["source"]["kind"] == "dicom"
+    names = ("PatientName", "PatientID", "StudyDate", "InstitutionName", "StudyInstanceUID")
+    values = [str(ds.get(name)) for name in names] + [str(ds.SOPInstanceUID), "OBXXXX1A"]
+    for file in out.iterdir():
+        blob = file.read_bytes()
+        for value in values:
+            assert value.encode() not in blob, (file.name, value)
+    note = meta["deidentification"]
+    assert "PatientName" in note and "masked" in note
+    with SessionReader(out) as reader:
+        image = reader.frame(0)
+    masked = note.split("image region ")[1].split(" ")[0]
+    x, y, w, h = (int(v) for v in masked.split(","))
+    image[y : y + h, x : x + w] = 0
+    assert not image.any()  # the scanner's text panel is gone
+
+    kept = tmp_path / "kept"
+    done = usguide("record", "--source", path, "--out", str(kept), "--keep-burned-in")
+    assert done.returncode == 0, done.stderr
+    meta = json.loads((kept / "meta.json").read_text())
+    assert "kept" in meta["deidentification"] and meta["source"]["name"] == "dicom"
+    with SessionReader(kept) as reader:
+        image = reader.frame(0)
+    image[y : y + h, x : x + w] = 0
+    assert image.any()

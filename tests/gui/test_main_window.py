@@ -37,6 +37,7 @@ class FakeRuntime:
         self.depth_mm = 30.0
         self.mm_per_px = 0.1
         self.recording_path = None
+        self.keep_burned_in = False
         self.target: Point | None = None
         self.targets: list[Point | None] = []
         self.displayed: list[FrameResult] = []

@@ -102,15 +102,9 @@ def export_input(
         roi=roi or calibration.roi,
     )
     if calibration.roi is None and not keep_burned_in:
-        from usguide.sources.roi_detect import detect_roi
+        from usguide.sources.roi_detect import region_to_mask
 
-        try:
-            calibration = Calibration(calibration.mm_per_px, detect_roi(first))
-        except UsguideError:
-            raise UsguideError(
-                "no image region known, so burned-in text cannot be masked — give --roi X,Y,W,H "
-                "or --keep-burned-in"
-            ) from None
+        calibration = Calibration(calibration.mm_per_px, region_to_mask(None, first))
     if calibration.roi is not None:
         calibration.roi.check_inside(first[0].shape[1], first[0].shape[0])
     return export_sequence(

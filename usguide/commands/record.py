@@ -18,7 +18,7 @@ from usguide.record.procedure import FIELDS, parse_assignments
 from usguide.record.writer import SessionWriter
 from usguide.sources.factory import add_source_arguments, source_from_args
 from usguide.sources.frames import IDLE_READ_S, iter_frames
-from usguide.types import Frame
+from usguide.types import Frame, Roi, SourceInfo
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -70,6 +70,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--overwrite", action="store_true", help="replace an earlier session in --out"
     )
+    parser.add_argument(
+        "--keep-burned-in",
+        action="store_true",
+        help="a DICOM's frames keep the text outside the image region (default: masked black)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -100,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
                     codec=args.codec,
                     quality=args.quality,
                     overwrite=args.overwrite,
+                    mask=_burned_in_mask(source.info, first, args.keep_burned_in),
+                    identifiers=_dicom_identifiers(source.info, args.source),
                 )
                 writer.start()
                 limit.start()
@@ -129,6 +136,25 @@ def parse_procedure(items: list[str]) -> dict:
         UsguideError: an item without ``=``, or a field or value the schema refuses.
     """
     return parse_assignments(items).to_json()
+
+
+def _burned_in_mask(info: SourceInfo, first: Frame, keep: bool) -> Roi | None:
+    """The region outside which a DICOM's frames are stored black (names, dates, IDs burned in);
+    None for other sources or with ``--keep-burned-in``."""
+    if info.kind != "dicom" or keep:
+        return None
+    from usguide.sources.roi_detect import region_to_mask
+
+    return region_to_mask(first.calibration.roi, first.image)
+
+
+def _dicom_identifiers(info: SourceInfo, spec: str) -> list[str]:
+    """The identifying attributes the DICOM held (names only; meta.json says they were left out)."""
+    if info.kind != "dicom":
+        return []
+    from usguide.record.deidentify import dicom_identifiers_present
+
+    return dicom_identifiers_present(spec)
 
 
 class _TimeLimit:

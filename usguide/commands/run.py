@@ -6,14 +6,19 @@ With ``--screenshot`` it paints N frames offscreen, saves a PNG of the window an
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from usguide.checks import number_option
-from usguide.defaults import BUDGET_MS, DISPLAY_MODES
+from usguide.defaults import BUDGET_MS, DISPLAY_MODES, IGTL_PORT
 from usguide.detect.factory import add_detector_arguments
 from usguide.errors import UsguideError
 from usguide.sources.factory import add_source_arguments
 from usguide.types import Roi
+
+if TYPE_CHECKING:  # the server (and pyigtl) load only with --igtl
+    from usguide.igt.server import IgtServer
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -52,6 +57,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=30,
         help="frames to show before --screenshot",
     )
+    parser.add_argument(
+        "--igtl",
+        nargs="?",
+        type=number_option(1, 65535, integer=True),
+        const=IGTL_PORT,
+        default=None,
+        metavar="PORT",
+        help=f"stream each result over OpenIGTLink to 3D Slicer or PLUS (default port {IGTL_PORT})",
+    )
+    parser.add_argument(
+        "--igtl-bind",
+        metavar="ADDR",
+        default=None,
+        help="with --igtl: the address to listen on (default 127.0.0.1, this machine only)",
+    )
+    parser.add_argument(
+        "--keep-burned-in",
+        action="store_true",
+        help="snapshots and recordings of a DICOM keep the text outside the image region "
+        "(default: masked black)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -77,5 +103,34 @@ def run(args: argparse.Namespace) -> int:
         budget_ms=args.budget_ms,
         display_mode=args.display_mode,
         record_dir=args.record,
+        keep_burned_in=args.keep_burned_in,
     )
-    return run_gui(options, screenshot=args.screenshot, frames=args.frames)
+    server = _start_igtl(args)  # on the main thread, before the display: a bad port fails fast
+    if server is None:
+        return run_gui(options, screenshot=args.screenshot, frames=args.frames)
+    options.result_consumers.append(server.publish)
+    try:
+        return run_gui(
+            options,
+            screenshot=args.screenshot,
+            frames=args.frames,
+            attach=lambda runtime: server.follow(lambda: runtime.state, runtime.stale_after_ms),
+        )
+    finally:
+        server.stop()
+
+
+def _start_igtl(args: argparse.Namespace) -> IgtServer | None:
+    """The OpenIGTLink server of ``--igtl`` (None without it), listening."""
+    if args.igtl is None:
+        if args.igtl_bind is not None:
+            raise UsguideError("--igtl-bind needs --igtl [PORT]")
+        return None
+    from usguide.igt.server import LOOPBACK, IgtServer
+
+    server = IgtServer(args.igtl, args.igtl_bind or LOOPBACK).start()
+    sys.stderr.write(
+        f"usguide: OpenIGTLink on {server.bind}:{server.port} (Image, NeedleTipToImage, Needle, "
+        "NeedleStatus)\n"
+    )
+    return server

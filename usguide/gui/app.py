@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from usguide.errors import UsguideError
@@ -55,8 +56,17 @@ def application():  # noqa: ANN201 - returns a QApplication (Qt imported lazily)
     return app
 
 
-def run_gui(options: RuntimeOptions, *, screenshot: Path | None = None, frames: int = 30) -> int:
+def run_gui(
+    options: RuntimeOptions,
+    *,
+    screenshot: Path | None = None,
+    frames: int = 30,
+    attach: Callable[[Runtime], None] | None = None,
+) -> int:
     """Runs the display until the window closes, or (``screenshot``) until ``frames`` are painted.
+
+    ``attach`` is called with the runtime once its source is open (e.g. so an OpenIGTLink server
+    reports the pipeline's state).
 
     Returns:
         The exit code (0).
@@ -84,6 +94,8 @@ def run_gui(options: RuntimeOptions, *, screenshot: Path | None = None, frames: 
     runtime = Runtime(options)
     try:
         runtime.open()
+        if attach is not None:
+            attach(runtime)
         window = MainWindow(runtime)
     except BaseException:
         runtime.close()

@@ -26,7 +26,8 @@ from usguide.gui.overlay import Overlay, OverlayState
 from usguide.gui.paint_stats import PaintStats
 from usguide.gui.replay_bar import ReplayBar
 from usguide.gui.runtime import Runtime
-from usguide.pipeline.budget import PipelineState
+from usguide.gui.snapshot import grab_deidentified
+from usguide.pipeline.budget import PipelineState, stale_after_ms
 from usguide.types import FrameResult, Point
 
 PAINT_INTERVAL_MS = 8
@@ -200,8 +201,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def stale_after_ms(self) -> float:
         """A frame on screen older than this is stale: the budget plus one source frame interval."""
         info = self.runtime.info
-        interval = 1000.0 / info.fps if info is not None and info.fps > 0 else 1000.0 / FALLBACK_FPS
-        return self.runtime.budget_ms + interval
+        return stale_after_ms(self.runtime.budget_ms, info.fps if info is not None else None)
 
     def _update_banner(self, now_ns: int) -> None:
         text = ""
@@ -310,7 +310,8 @@ class MainWindow(QtWidgets.QMainWindow):
             Path(path) if path is not None else self.runtime.new_output_path("snapshot", ".png")
         )
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not self.image_view.grab().save(str(target), "PNG"):
+        picture = grab_deidentified(self.image_view, self.displayed, self.runtime.keep_burned_in)
+        if not picture.save(str(target), "PNG"):
             self._error(f"cannot write the snapshot {target} — check the folder is writable")
         else:
             self.status.showMessage(f"snapshot saved: {target}", 4000)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from usguide.defaults import BUDGET_MS, DISPLAY_MODES
 from usguide.errors import UsguideError
-from usguide.pipeline.budget import PipelineState
+from usguide.pipeline.budget import PipelineState, stale_after_ms
 from usguide.pipeline.stats import PipelineStats
 from usguide.types import Calibration, FrameResult, Point, Roi, SourceInfo
 
@@ -48,6 +48,10 @@ class RuntimeOptions:
     record_dir: Path | None = None
     output_dir: Path = field(default_factory=lambda: Path.cwd() / "usguide-output")
     loop: bool = True
+    # Called on the worker thread with every paired result (e.g. an OpenIGTLink server's publish);
+    # must not block: the frame path waits for it.
+    result_consumers: list[Callable[[FrameResult], None]] = field(default_factory=list)
+    keep_burned_in: bool = False  # snapshots and DICOM recordings keep text outside the region
 
 
 def default_spec() -> str:
@@ -130,6 +134,8 @@ class Runtime:
                 open_source=False,
             )
             self.pipeline.subscribe(self._dispatch)
+            for consumer in opts.result_consumers:
+                self.pipeline.subscribe_results(consumer)
             self.pipeline.start()
         else:
             self.stop_recording()
@@ -171,6 +177,15 @@ class Runtime:
     @property
     def state(self) -> PipelineState:
         return PipelineState.OK if self.pipeline is None else self.pipeline.state
+
+    @property
+    def keep_burned_in(self) -> bool:
+        """Snapshots (and DICOM recordings) keep the text outside the image region."""
+        return self.options.keep_burned_in
+
+    def stale_after_ms(self) -> float:
+        """A frame older than this is stale: the budget plus one frame interval of the source."""
+        return stale_after_ms(self.budget_ms, self.info.fps if self.info is not None else None)
 
     @property
     def stats(self) -> PipelineStats | None:
@@ -307,7 +322,18 @@ class Runtime:
         while path.exists():  # another recording started within the same second
             number += 1
             path = first.with_name(f"{first.name}_{number}")
-        writer = SessionWriter(path, self.info, self.calibration).start()
+        mask: Roi | None = None
+        identifiers: list[str] = []
+        if self.info.kind == "dicom":  # no file name, identifier or burned-in text of a DICOM
+            from usguide.record.deidentify import dicom_identifiers_present
+            from usguide.sources.roi_detect import region_to_mask
+
+            if not self.options.keep_burned_in:
+                mask = region_to_mask(self.calibration.roi, list(self._recent))
+            identifiers = dicom_identifiers_present(self.spec) if self.spec else []
+        writer = SessionWriter(
+            path, self.info, self.calibration, mask=mask, identifiers=identifiers
+        ).start()
         self._writer, self.recording_path = writer, path
         self.pipeline.set_recorder(writer)
         return path

@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from usguide.defaults import IGTL_PORT
 from usguide.errors import UsguideError
 from usguide.igt.status import OK, needle_status, stream_status
 from usguide.pipeline.budget import PipelineState
@@ -30,7 +31,7 @@ from usguide.types import FrameResult
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORT = 18944
+DEFAULT_PORT = IGTL_PORT
 LOOPBACK = "127.0.0.1"
 IMAGE_DEVICE = "Image"
 TIP_DEVICE = "NeedleTipToImage"
@@ -163,6 +164,7 @@ class IgtServer:
     ) -> None:
         self.bind, self.port = bind, int(port)
         self.state, self.stale_after_ms = state, stale_after_ms
+        self._stale_limit: Callable[[], float] | None = None
         self.send_timeout_s, self.max_clients = send_timeout_s, max_clients
         self.epoch_offset_ns = time.time_ns() - time.perf_counter_ns()
         self.published = self.dropped = self.sent = 0
@@ -201,6 +203,13 @@ class IgtServer:
             self._threads.append(thread)
         log.info("OpenIGTLink server on %s:%d", self.bind, self.port)
         return self
+
+    def follow(
+        self, state: Callable[[], PipelineState], stale_after_ms: Callable[[], float]
+    ) -> None:
+        """Takes the pipeline state and the staleness limit from a running display (``usguide run``
+        learns them only once the source is open; the limit changes with the source's rate)."""
+        self.state, self._stale_limit = state, stale_after_ms
 
     def publish(self, result: FrameResult) -> None:
         """The pipeline consumer (worker thread): hands the frame to every client, never waits."""
@@ -263,7 +272,8 @@ class IgtServer:
             last = self._last_capture_ns
             age = None if last is None else (time.perf_counter_ns() - last) / 1e6
             state = self.state() if self.state is not None else None
-            status = stream_status(state, age, self.stale_after_ms)
+            limit = self._stale_limit() if self._stale_limit is not None else self.stale_after_ms
+            status = stream_status(state, age, limit)
             if status and status != self._last_heartbeat:
                 self._last_heartbeat = status
                 for client in self._clients:

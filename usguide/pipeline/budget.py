@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from usguide.defaults import BUDGET_MS
+from usguide.defaults import BUDGET_MS, FALLBACK_FPS
 from usguide.detect.base import Detector
 from usguide.types import SourceState
 
@@ -49,6 +49,16 @@ class PipelineState(str, enum.Enum):
     OVER_BUDGET = "over_budget"
     SIGNAL_LOST = "signal_lost"
     STALLED = "stalled"
+
+
+def stale_after_ms(budget_ms: float, fps: float | None) -> float:
+    """How old a frame may be before it counts as stale: the budget plus one frame interval.
+
+    The display's banner and the OpenIGTLink ``stale`` status both use it (``fps`` None or 0: the
+    fallback frame rate).
+    """
+    rate = fps if fps is not None and fps > 0 else FALLBACK_FPS
+    return budget_ms + 1000.0 / rate
 
 
 @dataclass

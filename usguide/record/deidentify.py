@@ -7,11 +7,14 @@ black out everything outside the image region, where scanners burn in names, dat
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 
-from usguide.types import Roi
+from usguide.types import Roi, SourceInfo
+
+NEUTRAL_DICOM_NAME = "dicom"  # what a session says its DICOM source was called
 
 # Attributes that identify a patient, a study or an institution (DICOM PS3.15 Annex E, basic
 # profile, the ones ultrasound files carry in practice). An export copies none of them.
@@ -41,6 +44,14 @@ def dicom_identifiers_present(path: str | Path) -> list[str]:
     except (InvalidDicomError, OSError, ValueError, EOFError):
         return []
     return [name for name in DICOM_IDENTIFIERS if str(ds.get(name, "") or "").strip()]
+
+
+def neutral_source(info: SourceInfo) -> SourceInfo:
+    """``info`` as a session stores it: a DICOM's file name (often a patient's name or an
+    accession number) replaced by a neutral one; other sources unchanged."""
+    if info.kind != "dicom":
+        return info
+    return dataclasses.replace(info, name=NEUTRAL_DICOM_NAME)
 
 
 def mask_outside(image: np.ndarray, roi: Roi) -> np.ndarray:

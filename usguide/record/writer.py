@@ -14,6 +14,7 @@ import queue
 import shutil
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import numpy as np
 
 from usguide import __version__
 from usguide.errors import UsguideError
+from usguide.record.deidentify import describe, mask_outside, neutral_source
 from usguide.record.format import (
     CODECS,
     FORMAT_VERSION,
@@ -40,7 +42,7 @@ from usguide.record.video_out import (
     video_fps,
     video_meta,
 )
-from usguide.types import Calibration, Frame, SourceInfo
+from usguide.types import Calibration, Frame, Roi, SourceInfo
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,11 @@ class SessionWriter:
         quality: JPEG quality 1..100 for ``mjpg`` (ignored for ``ffv1``).
         overwrite: remove an earlier session's files in ``out_dir`` instead of refusing.
         min_free_bytes: refuse to start, and stop recording, below this much free disk space.
+        mask: pixels outside this region are blacked out before they are stored (burned-in
+            names, dates and IDs); None keeps them.
+        identifiers: names (never values) of the identifying DICOM attributes the input held;
+            none is copied. A DICOM source's file name is stored as ``dicom``, and meta.json's
+            ``deidentification`` says what was removed.
     """
 
     def __init__(
@@ -84,6 +91,8 @@ class SessionWriter:
         quality: int = 90,
         overwrite: bool = False,
         min_free_bytes: int = DEFAULT_MIN_FREE_BYTES,
+        mask: Roi | None = None,
+        identifiers: Sequence[str] = (),
     ) -> None:
         if codec not in CODECS:
             raise UsguideError(f"unknown codec {codec!r}: choose one of {', '.join(CODECS)}")
@@ -99,6 +108,7 @@ class SessionWriter:
         self.quality = int(quality)
         self.overwrite = overwrite
         self.min_free_bytes = int(min_free_bytes)
+        self.mask, self.identifiers = mask, list(identifiers)
         self.written = 0
         self.dropped = 0
         self.refused_time = 0
@@ -287,7 +297,7 @@ class SessionWriter:
             "format_version": FORMAT_VERSION,
             "usguide_version": __version__,
             "started_at": self._started_iso,
-            "source": dataclasses.asdict(self.info),
+            "source": dataclasses.asdict(neutral_source(self.info)),
             "calibration": {
                 "mm_per_px": self.calibration.mm_per_px,
                 "roi": roi.as_list() if roi is not None else None,
@@ -302,6 +312,8 @@ class SessionWriter:
             "duration_s": round(self.duration_s, 6),
             "error": str(self.error) if self.error else None,
         }
+        if self.info.kind == "dicom" or self.mask is not None:
+            meta["deidentification"] = describe(self.identifiers, self.mask, self.mask is not None)
         return meta
 
     # ------------------------------------------------------------------------------ writer thread
@@ -328,6 +340,8 @@ class SessionWriter:
         image: np.ndarray,
         result: Any,
     ) -> None:
+        if self.mask is not None:
+            image = mask_outside(image, self.mask)
         if self._video is None:
             self._open_video(image)
         self._video.write(as_stored(image, self.codec))

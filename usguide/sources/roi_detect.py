@@ -99,6 +99,23 @@ def detect_roi(frames: np.ndarray | Sequence[np.ndarray]) -> Roi:
     return _cut_ruler(images, found)
 
 
+def region_to_mask(roi: Roi | None, frames: np.ndarray | Sequence[np.ndarray]) -> Roi:
+    """The image region outside which burned-in text is masked: ``roi``, else the detected one.
+
+    Raises:
+        UsguideError: none given and none found (the user gives ``--roi`` or ``--keep-burned-in``).
+    """
+    if roi is not None:
+        return roi
+    try:
+        return detect_roi(frames)
+    except UsguideError:
+        raise UsguideError(
+            "no image region known, so burned-in text cannot be masked — give --roi X,Y,W,H "
+            "or --keep-burned-in"
+        ) from None
+
+
 def _pasted_region(images: list[np.ndarray], width: int, height: int) -> Roi | None:
     greys = [_grey(image) for image in images[:8]]
     first = np.clip(greys[0], 0, 255).astype(np.uint8)
