@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from usguide.cli import main
-from usguide.record.seqfile import SeqFrame, write_sequence
+from usguide.record.seqfile_writer import SeqFrame, write_sequence
 
 pytest.importorskip("pyigtl")
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from usguide.errors import UsguideError
-from usguide.record.seqfile import SeqFrame, matrix_text, read_sequence, write_sequence
+from usguide.record.seqfile import read_sequence
+from usguide.record.seqfile_writer import SeqFrame, matrix_text, write_sequence
 
 W, H, N = 24, 16, 5
 

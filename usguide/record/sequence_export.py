@@ -15,7 +15,7 @@ import numpy as np
 
 from usguide import __version__
 from usguide.record.deidentify import describe, mask_outside
-from usguide.record.seqfile import SeqFrame, matrix_text, write_sequence
+from usguide.record.seqfile_writer import SeqFrame, matrix_text, write_sequence
 from usguide.types import Calibration
 
 TIP_TRANSFORM = "NeedleTipToImage"
