@@ -36,6 +36,7 @@ class FakeRuntime:
         self.has_recorded_overlay = False
         self.depth_mm = 30.0
         self.mm_per_px = 0.1
+        self.scale_source = "user"
         self.recording_path = None
         self.keep_burned_in = False
         self.target: Point | None = None

@@ -260,3 +260,71 @@ def test_auto_finds_the_image_region(qtbot, window):  # noqa: ANN001
     assert window.controls.mm_per_px.value() == pytest.approx(DEPTH_MM / found.h, abs=1e-4)
     assert window.controls.depth_mm.value() == pytest.approx(DEPTH_MM, abs=0.1)
     assert not window.status.currentMessage().startswith("error")
+    # no depth ruler on this screen: the typed depth stays, and says so
+    assert runtime.scale_source == "user"
+    assert window.controls.scale_source.text() == "scale: typed"
+
+
+def ruler_window(qtbot, spec: str, tmp_path: Path) -> MainWindow:  # noqa: ANN001
+    from usguide.gui.app import application
+
+    application()
+    options = RuntimeOptions(spec=spec, detector="classical", output_dir=tmp_path / "out")
+    runtime = Runtime(options)
+    runtime.open()
+    win = MainWindow(runtime)
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+def press_auto(window: MainWindow) -> None:
+    buttons = [b for b in window.controls.findChildren(QtWidgets.QPushButton) if b.text() == "Auto"]
+    buttons[0].click()
+
+
+def test_auto_reads_the_depth_ruler(qtbot, tmp_path):  # noqa: ANN001
+    from usguide.simulate.screen import Screen
+
+    rng = np.random.default_rng(5)
+    screen = Screen((1024, 768), "linear", rng)
+    screen.draw_ruler(35.0, "dots_inside")
+    folder = tmp_path / "screens"
+    folder.mkdir()
+    for index in range(4):
+        grains = rng.rayleigh(1.0, (screen.roi.h, screen.roi.w)).astype(np.float32)
+        tissue = np.clip(cv2.GaussianBlur(grains, (0, 0), 1.0) * 70, 0, 255).astype(np.uint8)
+        cv2.imwrite(str(folder / f"{index:03d}.png"), screen.compose(tissue, index, 30.0))
+    window = ruler_window(qtbot, str(folder), tmp_path)
+    try:
+        runtime = window.runtime
+        assert runtime.scale_source == "unknown"
+        wait_for_frames(qtbot, window, 3)
+        press_auto(window)
+        assert runtime.scale_source == "ruler"
+        assert runtime.mm_per_px == pytest.approx(screen.ruler_mm_per_px, rel=0.01)
+        assert window.controls.scale_source.text() == "scale: depth ruler"
+        assert "depth ruler" in window.status.currentMessage()
+        qtbot.waitUntil(
+            lambda: (
+                window.displayed is not None
+                and window.displayed.frame.calibration.scale_from == "ruler"
+            ),
+            timeout=5000,
+        )
+        window.controls.depth_mm.setValue(30.0)  # typing a depth takes over again
+        window.controls._on_apply_calibration()
+        assert runtime.scale_source == "user"
+    finally:
+        window.close()
+
+
+def test_auto_on_the_real_clip(qtbot, tmp_path, real_clip):  # noqa: ANN001
+    window = ruler_window(qtbot, str(real_clip), tmp_path)
+    try:
+        wait_for_frames(qtbot, window, 3)
+        press_auto(window)
+        assert window.runtime.scale_source == "ruler"
+        assert window.runtime.mm_per_px == pytest.approx(0.035383, rel=0.01)
+    finally:
+        window.close()

@@ -92,7 +92,9 @@ class ControlsPanel(QtWidgets.QWidget):
         )
         self.select_button.toggled.connect(self._on_select_toggled)
         auto_button = QtWidgets.QPushButton("Auto")
-        auto_button.setToolTip("Find the ultrasound image region automatically")
+        auto_button.setToolTip(
+            "Find the ultrasound image region and read the scale off the screen's depth ruler"
+        )
         auto_button.clicked.connect(self.auto_region.emit)
         form.addWidget(self.select_button, 0, 0)
         form.addWidget(auto_button, 0, 1)
@@ -108,6 +110,9 @@ class ControlsPanel(QtWidgets.QWidget):
         apply_button = QtWidgets.QPushButton("Apply scale")
         apply_button.clicked.connect(self._on_apply_calibration)
         form.addWidget(apply_button, 4, 0, 1, 2)
+        self.scale_source = QtWidgets.QLabel("scale: unknown")
+        self.scale_source.setWordWrap(True)
+        form.addWidget(self.scale_source, 5, 0, 1, 2)
         return box
 
     def _action_box(self) -> QtWidgets.QGroupBox:
@@ -198,7 +203,13 @@ class ControlsPanel(QtWidgets.QWidget):
     def toggles_boxes_items(self) -> list[tuple[str, QtWidgets.QCheckBox]]:
         return list(self.toggle_boxes.items())
 
-    def show_calibration(self, depth_mm: float | None, mm_per_px: float | None) -> None:
-        """Shows the calibration in use in the two fields."""
+    def show_calibration(
+        self, depth_mm: float | None, mm_per_px: float | None, source: str | None = None
+    ) -> None:
+        """Shows the calibration in use in the two fields, and where its scale came from
+        (dicom, ruler, user, source, unknown)."""
         self.depth_mm.setValue(depth_mm or 0.0)
         self.mm_per_px.setValue(mm_per_px or 0.0)
+        if source is not None:
+            words = {"ruler": "depth ruler", "user": "typed", "source": "input", "dicom": "DICOM"}
+            self.scale_source.setText(f"scale: {words.get(source, source)}")

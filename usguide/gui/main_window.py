@@ -344,7 +344,7 @@ class MainWindow(QtWidgets.QMainWindow):
             f"{info.name} ({info.kind})" if info is not None else "no source"
         )
         self.controls.show_source(self.runtime.spec, info.kind if info is not None else None)
-        self.controls.show_calibration(self.runtime.depth_mm, self.runtime.mm_per_px)
+        self._show_calibration()
         if self.runtime.recording_path is None and self.controls.record_button.isChecked():
             self.controls.record_button.setChecked(False)  # opening a source ended the recording
 
@@ -370,12 +370,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self._apply_calibration(roi=roi)
 
     def _on_auto_region(self) -> None:
+        """The Auto button: the image region, then the scale from the screen's depth ruler."""
         try:
             roi = self.runtime.detect_region()
         except UsguideError as exc:
             self._error(str(exc))
             return
         self._apply_calibration(roi=roi)
+        reading = self.runtime.read_ruler(roi)
+        self._show_calibration()
+        self.status.showMessage(reading.message, 8000)
 
     def _on_calibration(self, depth_mm: object, mm_per_px: object) -> None:
         self._apply_calibration(depth_mm=depth_mm, mm_per_px=mm_per_px)
@@ -385,7 +389,11 @@ class MainWindow(QtWidgets.QMainWindow):
             self.runtime.set_calibration(**changes)
         except UsguideError as exc:
             self._error(str(exc))
-        self.controls.show_calibration(self.runtime.depth_mm, self.runtime.mm_per_px)
+        self._show_calibration()
+
+    def _show_calibration(self) -> None:
+        runtime = self.runtime
+        self.controls.show_calibration(runtime.depth_mm, runtime.mm_per_px, runtime.scale_source)
 
     def _on_toggles(self, toggles: object) -> None:
         self.overlay.toggles = toggles

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the pipeline, sources and detectors load when a source open
     from usguide.record.writer import SessionWriter
     from usguide.sources.calibrated import CalibratedSource
     from usguide.sources.replay import ReplayController
+    from usguide.sources.ruler import RulerReading
 
 
 @dataclass
@@ -257,6 +258,11 @@ class Runtime:
             self._calibrated.mm_per_px, self._calibrated.depth_mm = mm_per_px, None
         elif depth_mm is not None:
             self._calibrated.mm_per_px, self._calibrated.depth_mm = None, depth_mm
+        if mm_per_px is not None or depth_mm is not None:
+            self._calibrated.scale_source = "user"
+        self._refresh_paused()
+
+    def _refresh_paused(self) -> None:
         if self.replay is not None and not self.replay.playing:
             self.replay.seek(max(0, self.replay.position))  # show the change on the paused frame
 
@@ -268,6 +274,32 @@ class Runtime:
         if not frames:
             raise UsguideError("no frames yet to find the image region in — wait for the image")
         return detect_roi(frames)
+
+    @property
+    def scale_source(self) -> str:
+        """Where the frames' scale comes from: dicom, ruler, user, source or unknown."""
+        return self.calibration.scale_from
+
+    def read_ruler(self, roi: Roi) -> RulerReading:
+        """Reads the scale off the screen's depth ruler beside ``roi`` in the recent frames
+        (``usguide.sources.ruler``); a scale found becomes the frames' scale, marked "ruler",
+        unless the file's own (DICOM) scale is known. A typed depth decides a ruler of alike marks
+        and is checked against the others (the reading's message says when they disagree)."""
+        from usguide.sources.ruler import RulerReading, check_depth, read_ruler
+
+        frames, calibrated = list(self._recent), self._calibrated
+        if not frames or calibrated is None:
+            return RulerReading(None, "no frames yet to read a depth ruler in")
+        typed = calibrated.depth_mm if calibrated.scale_source == "user" else None
+        reading = read_ruler(frames, roi, depth_mm=typed)
+        scale = reading.scale
+        if scale is None or self.calibration.scale_source == "dicom":
+            return reading
+        warning = check_depth(scale.mm_per_px, roi.h, typed) if typed else None
+        calibrated.mm_per_px, calibrated.depth_mm = scale.mm_per_px, None
+        calibrated.scale_source = "ruler"
+        self._refresh_paused()
+        return RulerReading(scale, warning or reading.message)
 
     # -- replay -------------------------------------------------------------------------------
     def replay_set_playing(self, playing: bool) -> None:
