@@ -170,6 +170,44 @@ def lost_gaps(t_s: np.ndarray, measured: np.ndarray, gap_s: float = LOST_GAP_S) 
     return [(float(times[i]), float(times[i + 1])) for i in np.flatnonzero(gaps > gap_s)]
 
 
+@dataclass(frozen=True)
+class TipSeries:
+    """The measured tip over time, smoothed: what the path, depth and redirections come from.
+
+    Attributes:
+        index: the frames the tip was measured on; t_s their times.
+        tips_px: smoothed tip positions (full-frame pixels).
+        depth_mm: below the image region's top edge; insertion_mm: cumulative advance along the
+            shaft (both None without a scale).
+        redirect_at_s: when each redirection's re-advance began.
+    """
+
+    index: np.ndarray
+    t_s: np.ndarray
+    tips_px: np.ndarray
+    depth_mm: np.ndarray | None
+    insertion_mm: np.ndarray | None
+    redirect_at_s: list[float]
+
+
+def tip_series(track: NeedleTrack) -> TipSeries:
+    """The smoothed measured tip of ``track`` (see ``TipSeries``)."""
+    measured = track.measured & np.all(np.isfinite(track.tip_px), axis=1)
+    m_idx = np.flatnonzero(measured)
+    t_s = track.t_s[m_idx]
+    tips = smooth_positions(track.tip_px[m_idx], t_s)
+    scale = track.calibration.mm_per_px
+    if not scale or len(m_idx) == 0:
+        return TipSeries(m_idx, t_s, tips, None, None, [])
+    top = track.calibration.roi.y if track.calibration.roi is not None else 0
+    entries = smooth_positions(track.entry_px[m_idx], t_s)
+    insertion = insertion_depth(tips, entries) * scale
+    _, marks = count_redirections(insertion)
+    return TipSeries(
+        m_idx, t_s, tips, (tips[:, 1] - top) * scale, insertion, [float(t_s[i]) for i in marks]
+    )
+
+
 def compute_metrics(track: NeedleTrack, target: Point | None = None) -> SessionMetrics:
     """All metrics of ``track`` (see ``DEFINITIONS``); ``target`` overrides the recorded one."""
     t_s, n = track.t_s, len(track)
@@ -188,16 +226,15 @@ def compute_metrics(track: NeedleTrack, target: Point | None = None) -> SessionM
         inserted = float(np.sum(dt[span]))
         visible = float(np.sum(dt[span][measured[span]])) / inserted if inserted > 0 else None
         lost = lost_gaps(t_s, measured)
-        tips = smooth_positions(track.tip_px[m_idx], t_s[m_idx])
-        if scale:
+        series = tip_series(track)
+        tips = series.tips_px
+        if scale and series.depth_mm is not None:
             steps = np.linalg.norm(np.diff(tips, axis=0), axis=1) * scale
             path = float(np.sum(steps))
             straight = float(np.linalg.norm(tips[-1] - tips[0])) * scale
             inefficiency = path / straight if straight >= 1.0 else None
-            top = track.calibration.roi.y if track.calibration.roi is not None else 0
-            depth_max = float(np.max(tips[:, 1] - top)) * scale
-            entries = smooth_positions(track.entry_px[m_idx], t_s[m_idx])
-            redirections, _ = count_redirections(insertion_depth(tips, entries) * scale)
+            depth_max = float(np.max(series.depth_mm))
+            redirections = len(series.redirect_at_s)
     angles = track.angle_deg[measured]
     angles = angles[np.isfinite(angles)]
     target_values = _target_metrics(track, measured, target)
