@@ -2,7 +2,8 @@
 
 Use ``simulate_clip(SimConfig(seed=...))`` or ``simulate_clip(random_config(rng, ...))``; each
 frame is a ``SimFrame(image, truth)``. ``usguide simulate`` writes clips to disk,
-``SimulatorSource`` streams like a device, ``python -m usguide.simulate.bench`` measures speed and
+``usguide.sources.simulator.SimulatorSource`` streams like a device,
+``python -m usguide.sources.simulator_bench`` measures speed and
 ``python -m usguide.simulate.realism`` draws ``docs/realism.png`` (real frames beside simulated).
 
 What is modelled:

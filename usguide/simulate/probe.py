@@ -105,15 +105,6 @@ class ProbeGeometry:
         sample[outside] = -10.0
         return beam.astype(np.float32), sample.astype(np.float32)
 
-    def beam_to_image_maps(self) -> tuple[np.ndarray, np.ndarray]:
-        """For each beam sample, its image pixel position: maps for cv2.remap image -> beam."""
-        origins, dirs = self.beams()
-        rng = (np.arange(self.n_samples) + 0.5) * self.mm_per_px
-        x = origins[None, :, 0] + rng[:, None] * dirs[None, :, 0]
-        z = origins[None, :, 1] + rng[:, None] * dirs[None, :, 1]
-        px, py = self.mm_to_px(x, z)
-        return px.astype(np.float32), py.astype(np.float32)
-
     def fan_mask(self) -> np.ndarray:
         """bool HxW: pixels inside the imaged region (all True for linear)."""
         if self.kind == "linear":
@@ -159,20 +150,9 @@ class ScanConverter:
         if not self.identity:
             mx, my = geometry.image_to_beam_maps()
             self.map1, self.map2 = cv2.convertMaps(mx, my, cv2.CV_16SC2)
-            self.to_beam1, self.to_beam2 = cv2.convertMaps(
-                *geometry.beam_to_image_maps(), cv2.CV_16SC2
-            )
 
     def to_image(self, beam_img: np.ndarray, nearest: bool = False) -> np.ndarray:
         if self.identity:
             return beam_img
         interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
         return cv2.remap(beam_img, self.map1, self.map2, interp, borderMode=cv2.BORDER_CONSTANT)
-
-    def to_beam(self, image: np.ndarray) -> np.ndarray:
-        """Samples an image-grid map (tissue properties) onto beam space."""
-        if self.identity:
-            return image
-        return cv2.remap(
-            image, self.to_beam1, self.to_beam2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )

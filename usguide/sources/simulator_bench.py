@@ -1,6 +1,7 @@
-"""Simulator speed: frames per second of simulate_clip and SimulatorSource (one core, no pacing).
+"""Simulator speed: frames per second of the clip renderer and SimulatorSource (one core, unpaced).
 
-Run ``python -m usguide.simulate.bench``; ``usguide bench`` can call ``bench_simulator()``.
+Run ``python -m usguide.sources.simulator_bench``. It lives in ``sources`` because it measures the
+``SimulatorSource`` adapter as well as the ``simulate`` library below it.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import time
 
 from usguide.simulate.clip import ClipRenderer
 from usguide.simulate.config import SimConfig
-from usguide.simulate.source import SimulatorSource
+from usguide.sources.simulator import SimulatorSource
 
 
 def bench_simulator(
