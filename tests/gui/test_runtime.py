@@ -208,6 +208,26 @@ def test_record_start_and_stop_writes_a_complete_session(qtbot, window):  # noqa
     assert check_session(path) >= 3
 
 
+def test_a_recording_carries_the_procedure_record(qtbot, window):  # noqa: ANN001
+    from usguide.record.procedure_log import session_procedure
+
+    window.procedure.set_answer("type", "infiltration")
+    window.procedure.set_answer("checklist.skin_disinfected", "yes")
+    wait_for_frames(qtbot, window)
+    window.controls.record_button.click()
+    path = window.runtime.recording_path
+    window.procedure.set_answer("checklist.local_anaesthesia", "yes")  # during the recording
+    wait_for_frames(qtbot, window, 3)
+    window.controls.record_button.click()
+    state = session_procedure(path)
+    assert state.recorded.type == "infiltration"
+    assert state.recorded.checklist.skin_disinfected.value == "yes"
+    assert state.recorded.checklist.local_anaesthesia is None  # answered after the start ...
+    assert state.current.checklist.local_anaesthesia.value == "yes"  # ... so it is in the log
+    window.procedure.set_answer("checklist.file_reviewed", "yes")  # stopped: no longer logged
+    assert len(session_procedure(path).edits) == 1
+
+
 def test_two_quick_recordings_give_two_sessions(qtbot, window):  # noqa: ANN001
     button = window.controls.record_button
     wait_for_frames(qtbot, window)

@@ -24,6 +24,7 @@ from usguide.gui.image_view import ImageView
 from usguide.gui.latency_panel import LatencyPanel
 from usguide.gui.overlay import Overlay, OverlayState
 from usguide.gui.paint_stats import PaintStats
+from usguide.gui.procedure_panel import ProcedurePanel
 from usguide.gui.replay_bar import ReplayBar
 from usguide.gui.runtime import Runtime
 from usguide.gui.snapshot import grab_deidentified
@@ -88,6 +89,10 @@ class MainWindow(QtWidgets.QMainWindow):
         outer.addLayout(left, 1)
         self.controls = ControlsPanel()
         outer.addWidget(self.controls)
+        self.procedure = ProcedurePanel()  # before and during recording (a dock: can be closed)
+        dock = QtWidgets.QDockWidget("Procedure", self)
+        dock.setWidget(self.procedure)
+        self.addDockWidget(QtCore.Qt.RightDockWidgetArea, dock)
         self.setCentralWidget(central)
         self.status = self.statusBar()
         self.image_view.clicked.connect(self._on_image_click)
@@ -295,7 +300,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def set_recording(self, on: bool) -> None:
         try:
-            path = self.runtime.start_recording() if on else self.runtime.stop_recording()
+            record = self.procedure.record().to_json()
+            path = self.runtime.start_recording(record) if on else self.runtime.stop_recording()
+            self.procedure.attach(self.runtime.recording_path)
         except UsguideError as exc:
             self._error(str(exc))
             self.controls.record_button.setChecked(False)

@@ -342,8 +342,9 @@ class Runtime:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]
         return self.options.output_dir / f"{stem}-{stamp}{suffix}"
 
-    def start_recording(self) -> Path | None:
-        """Starts writing a session folder (``SessionWriter``); returns it."""
+    def start_recording(self, procedure: dict | None = None) -> Path | None:
+        """Starts writing a session folder (``SessionWriter``) with ``procedure`` (the procedure
+        record's JSON) in its meta.json; returns the folder."""
         from usguide.record.writer import SessionWriter
 
         if self._writer is not None or self.pipeline is None or self.info is None:
@@ -364,7 +365,7 @@ class Runtime:
                 mask = region_to_mask(self.calibration.roi, list(self._recent))
             identifiers = dicom_identifiers_present(self.spec) if self.spec else []
         writer = SessionWriter(
-            path, self.info, self.calibration, mask=mask, identifiers=identifiers
+            path, self.info, self.calibration, procedure, mask=mask, identifiers=identifiers
         ).start()
         self._writer, self.recording_path = writer, path
         self.pipeline.set_recorder(writer)
