@@ -163,7 +163,7 @@ class Screen:
         cv2.polylines(bg, [np.stack([xs, ys], 1).astype(np.int32)], False, (80, 200, 230), 1)
         for k in range(int(rng.integers(3, 6))):
             bx = int(x + k * (thumbs * 1.4))
-            if bx + thumbs > width:
+            if bx + int(thumbs * 1.3) > width:  # the thumbnail (and its noise) must fit
                 break
             by = height - thumbs - 4
             cv2.rectangle(bg, (bx, by), (bx + int(thumbs * 1.3), height - 6), (110, 110, 110), 1)
