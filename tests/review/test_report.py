@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tests.review import synthetic as syn
-from tests.review.test_metrics import _result
+from tests.review.test_metrics import _result, _write_session
 from usguide.cli import main
 from usguide.record.procedure import parse_assignments
 from usguide.record.procedure_log import append_edit
@@ -102,11 +102,13 @@ def test_bad_input_is_one_line(tmp_path: Path, capsys) -> None:
 
 
 def test_recompute_on_a_plain_session(tmp_path: Path) -> None:
-    plain = _session(tmp_path / "plain", with_results=False)
-    out = tmp_path / "m.json"
-    assert main(["report", str(plain), "--json", str(out), "--recompute",
-                 "--detector", "classical"]) == 0  # fmt: skip
-    assert json.loads(out.read_text())["metrics"]["frames"] == 300
+    plain = _write_session(tmp_path / "plain", [None] * 12)  # small: the detector runs on each
+    out, page = tmp_path / "m.json", tmp_path / "r.html"
+    argv = ["report", str(plain), "--json", str(out), "--html", str(page), "--recompute",
+            "--detector", "classical"]  # fmt: skip
+    assert main(argv) == 0
+    assert json.loads(out.read_text())["metrics"]["frames"] == 12
+    assert "recomputed now (classical detector)" in page.read_text()
 
 
 def test_key_frame_masks_outside_the_region() -> None:
