@@ -11,6 +11,7 @@ import time
 from usguide.detect.base import Detector
 from usguide.detect.postprocess import PostprocessConfig, fit_shaft
 from usguide.detect.preprocess import region_grey
+from usguide.detect.tip_refine import TipRefineConfig, refine_tip
 from usguide.track.tracker import NeedleTracker, TrackerConfig
 from usguide.track.trajectory import project_trajectory
 from usguide.types import Frame, FrameResult, Needle, Point, Roi, StageSpan, Timings
@@ -26,6 +27,7 @@ class FrameAnalyzer:
         track: smooth with ``NeedleTracker`` (the product does); False reports raw detections.
         postprocess: post-processing tuning.
         tracker: tracker tuning.
+        tip_refine: where the tip is read from the image along the fitted line (post-processing).
     """
 
     def __init__(
@@ -37,11 +39,13 @@ class FrameAnalyzer:
         track: bool = True,
         postprocess: PostprocessConfig | None = None,
         tracker: TrackerConfig | None = None,
+        tip_refine: TipRefineConfig | None = None,
     ) -> None:
         self._detector = detector
         self.roi = roi
         self.mm_per_px = mm_per_px
         self._post = postprocess or PostprocessConfig()
+        self._tip_refine = tip_refine or TipRefineConfig()
         self._tracker = NeedleTracker(tracker) if track else None
         self._target: Point | None = None
         # A new analyzer is a new stream: a detector with temporal memory starts afresh.
@@ -98,6 +102,8 @@ class FrameAnalyzer:
 
         start = mark
         fit = fit_shaft(maps, (roi.w, roi.h), self._post)
+        if fit is not None:
+            fit = refine_tip(region, fit, self._tip_refine)
         needle: Needle | None = None if fit is None else fit.to_needle(roi)
         mark = time.perf_counter_ns()
         timings.stages["postprocess"] = StageSpan(start, mark)

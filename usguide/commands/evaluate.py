@@ -37,6 +37,7 @@ from usguide.detect.suite import (
     SUITES,
     render_suite,
 )
+from usguide.detect.tip_refine import TipRefineConfig
 from usguide.errors import UsguideError
 from usguide.paths import default_model_path
 from usguide.types import Needle
@@ -92,6 +93,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="PX",
     )
     parser.add_argument("--no-track", action="store_true", help="score raw per-frame detections")
+    parser.add_argument(
+        "--no-tip-refine",
+        action="store_true",
+        help="keep the detector's tip instead of reading the shaft's end from the image",
+    )
     parser.add_argument(
         "--suite",
         choices=SUITES,
@@ -159,7 +165,12 @@ def run(args: argparse.Namespace) -> int:
         try:
             scores = [
                 evaluate_clip(
-                    detector, clip, args.tolerance_mm, args.tolerance_px, not args.no_track
+                    detector,
+                    clip,
+                    args.tolerance_mm,
+                    args.tolerance_px,
+                    not args.no_track,
+                    tip_refine=not args.no_tip_refine,
                 )
                 for clip in clips
             ]
@@ -181,6 +192,7 @@ def run(args: argparse.Namespace) -> int:
             "tolerance_mm": args.tolerance_mm,
             "tolerance_px": args.tolerance_px,
             "tracking": not args.no_track,
+            "tip_refine": not args.no_tip_refine,
             "localised_hit": {
                 "angle_deg": HIT_ANGLE_DEG,
                 "tip_mm": HIT_TIP_MM,
@@ -289,11 +301,19 @@ def _detector_names(args: argparse.Namespace) -> list[str]:
 
 
 def evaluate_clip(
-    detector: Detector, clip: Path, tolerance_mm: float, tolerance_px: float, track: bool = True
+    detector: Detector,
+    clip: Path,
+    tolerance_mm: float,
+    tolerance_px: float,
+    track: bool = True,
+    *,
+    tip_refine: bool = True,
 ) -> ClipScore:
     """Runs one clip through a ``FrameAnalyzer`` and scores it against its truth."""
     truth = load_truth(clip / "truth.json")
-    predictions, seconds = predict_clip(detector, _video_of(clip, truth), truth, track)
+    predictions, seconds = predict_clip(
+        detector, _video_of(clip, truth), truth, track, tip_refine=tip_refine
+    )
     last = max((label.frame for label in truth.frames), default=-1)
     if last >= len(predictions) or (truth.source is None and len(predictions) != len(truth.frames)):
         sys.stderr.write(
@@ -311,13 +331,24 @@ def evaluate_clip(
 
 
 def predict_clip(
-    detector: Detector, video: Path, truth: ClipTruth, track: bool = True
+    detector: Detector,
+    video: Path,
+    truth: ClipTruth,
+    track: bool = True,
+    *,
+    tip_refine: bool = True,
 ) -> tuple[list[Needle | None], float]:
     """Every frame's reported needle, and the seconds spent in the analyzer."""
     from usguide.sources.factory import make_source
     from usguide.sources.frames import iter_frames
 
-    analyzer = FrameAnalyzer(detector, roi=truth.roi, mm_per_px=truth.mm_per_px, track=track)
+    analyzer = FrameAnalyzer(
+        detector,
+        roi=truth.roi,
+        mm_per_px=truth.mm_per_px,
+        track=track,
+        tip_refine=TipRefineConfig(enabled=tip_refine),
+    )
     predictions: list[Needle | None] = []
     seconds = 0.0
     with make_source(str(video), fps=truth.fps) as source:
