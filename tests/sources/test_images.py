@@ -56,19 +56,34 @@ def test_empty_folder(tmp_path):
         ImageFolderSource(tmp_path / "empty").open()
 
 
-def test_unreadable_image(tmp_path):
+def test_unreadable_image_is_skipped_and_counted(tmp_path):
     folder = make_folder(tmp_path, ["a.png"])
     (folder / "b.png").write_bytes(b"not a png at all")
+    cv2.imwrite(str(folder / "c.png"), np.zeros((30, 40), np.uint8))
     with ImageFolderSource(folder) as source:
-        source.read()
-        with pytest.raises(UsguideError, match="cannot read image"):
-            source.read()
+        assert source.read().index == 0
+        assert source.read().index == 2  # b.png skipped, not the end of the folder
+        assert source.read() is None and source.skipped == 1
 
 
-def test_mixed_sizes(tmp_path):
+def test_mixed_sizes_are_skipped_and_counted(tmp_path):
     folder = make_folder(tmp_path, ["a.png"])
     cv2.imwrite(str(folder / "b.png"), np.zeros((10, 10), np.uint8))
     with ImageFolderSource(folder) as source:
         source.read()
-        with pytest.raises(UsguideError, match="same size"):
-            source.read()
+        assert source.read() is None and source.skipped == 1
+
+
+def test_a_folder_of_only_corrupt_images_is_one_error(tmp_path):
+    (tmp_path / "a.png").write_bytes(b"junk")
+    (tmp_path / "b.png").write_bytes(b"")
+    with pytest.raises(UsguideError, match="none of the 2 images"):
+        ImageFolderSource(tmp_path).open()
+
+
+def test_nan_tiff_is_skipped_not_black(tmp_path):
+    folder = make_folder(tmp_path, ["a.png"])
+    cv2.imwrite(str(folder / "b.tiff"), np.full((30, 40), np.nan, np.float32))
+    with ImageFolderSource(folder) as source:
+        source.read()
+        assert source.read() is None and source.skipped == 1

@@ -44,6 +44,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--no-track", action="store_true", help="report raw per-frame detections (no tracker)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="exit 0 even when some frames could not be decoded (they are counted and skipped)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -60,15 +65,22 @@ def run(args: argparse.Namespace) -> int:
                 analyzer = FrameAnalyzer(detector, track=not args.no_track)
                 total = source.info.frame_count
                 count, found, seconds = _analyze(source, analyzer, out, total, not args.quiet)
+                skipped = source.skipped
         finally:
-            out.close()
+            _close_out(out, args.out)
     finally:
         detector.close()
     fps = count / seconds if seconds > 0 else 0.0
-    sys.stderr.write(
-        f"analyze: {count} frames, needle in {found}, {fps:.1f} frames/s "
-        f"({detector.name}) -> {args.out}\n"
+    summary = (
+        f"{count} frames, needle in {found}, {fps:.1f} frames/s ({detector.name}) -> {args.out}"
     )
+    if skipped and not args.allow_partial:
+        raise UsguideError(
+            f"{skipped} frame(s) of {args.input} could not be decoded and were skipped ({summary})"
+            " — repair the input, or pass --allow-partial to accept a partial result"
+        )
+    partial = f" ({skipped} undecodable frame(s) skipped)" if skipped else ""
+    sys.stderr.write(f"analyze: {summary}{partial}\n")
     return 0
 
 
@@ -97,15 +109,35 @@ def _open_out(path: Path) -> IO[str]:
         ) from None
 
 
+def _close_out(out: IO[str], path: Path) -> None:
+    """Closes the results file; a full disk or a failed write is one line, never a traceback."""
+    try:
+        out.close()
+    except OSError as exc:
+        raise UsguideError(
+            f"cannot write {path}: {exc.strerror or exc} — free some space or choose another --out"
+        ) from None
+
+
+def _write(out: IO[str], line: str, path: Path) -> None:
+    try:
+        out.write(line)
+    except OSError as exc:
+        raise UsguideError(
+            f"cannot write {path}: {exc.strerror or exc} — free some space or choose another --out"
+        ) from None
+
+
 def _analyze(
     source: FrameSource, analyzer: FrameAnalyzer, out: IO[str], total: int | None, progress: bool
 ) -> tuple[int, int, float]:
+    out_path = Path(getattr(out, "name", "results"))
     count = found = 0
     start = last_report = time.perf_counter()
     shown = False
     for frame in iter_frames(source):
         result = analyzer.process(frame)
-        out.write(json.dumps(result_line(result, analyzer)) + "\n")
+        _write(out, json.dumps(result_line(result, analyzer)) + "\n", out_path)
         count += 1
         found += result.needle is not None
         now = time.perf_counter()

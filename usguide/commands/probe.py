@@ -63,6 +63,10 @@ def probe(args: argparse.Namespace) -> dict:
             if calibration is not None and calibration.roi
             else None,
         }
+        if frames:  # what the frames really are, whatever a file's header or meta.json claims
+            result["height"], result["width"] = (int(v) for v in frames[0].image.shape[:2])
+        if source.skipped:
+            result["frames_skipped"] = source.skipped  # undecodable or unusable, counted
         if args.detect_roi:
             result.update(_detect(args, [f.image for f in frames], calibration))
     return result

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from usguide.checks import number_option
@@ -88,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     source = source_from_args(args, args.source)
     writer: SessionWriter | None = None
     interrupted = False
+    restore_signals = _stop_on_signals()
     try:
         with source:
             try:
@@ -116,9 +118,10 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if writer is not None:
             writer.close()
+        restore_signals()
     if writer is None:
         raise UsguideError("interrupted before the first frame arrived; nothing was recorded")
-    stop = " (stopped by Ctrl-C)" if interrupted else ""
+    stop = " (stopped by Ctrl-C or a signal)" if interrupted else ""
     print(
         f"recorded {writer.written} frames ({writer.dropped} dropped, "
         f"{writer.refused_time + writer.refused_size} refused) in {writer.duration_s:.1f} s "
@@ -155,6 +158,28 @@ def _dicom_identifiers(info: SourceInfo, spec: str) -> list[str]:
     from usguide.record.deidentify import dicom_identifiers_present
 
     return dicom_identifiers_present(spec)
+
+
+def _stop_on_signals() -> Callable[[], None]:
+    """SIGTERM and SIGHUP stop a recording like Ctrl-C: the writer finishes the file and
+    meta.json. A second signal while it does so is ignored. Returns what restores the handlers."""
+    wanted = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+
+    def stop(signum: int, frame: object) -> None:
+        for number in wanted:
+            signal.signal(number, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    try:
+        previous = {number: signal.signal(number, stop) for number in wanted}
+    except ValueError:  # not the main thread (tests calling run() from a thread): leave them
+        return lambda: None
+
+    def restore() -> None:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+    return restore
 
 
 class _TimeLimit:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from usguide.checks import number_option
@@ -115,12 +116,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Writes the clips; progress goes to stderr."""
-    from usguide.simulate.config import VARIANTS
-    from usguide.simulate.export import write_clips, write_demo
 
     def progress(text: str) -> None:
         sys.stderr.write(text + "\n")
         sys.stderr.flush()
+
+    try:
+        return _write(args, progress)
+    except OSError as exc:  # a full disk, a read-only or vanished folder: one line, exit 2
+        raise UsguideError(
+            f"cannot write to {args.out or args.demo}: {exc.strerror or exc} — free some space "
+            "or choose another folder"
+        ) from None
+
+
+def _write(args: argparse.Namespace, progress: Callable[[str], None]) -> int:
+    from usguide.simulate.config import VARIANTS
+    from usguide.simulate.export import write_clips, write_demo
 
     if args.demo is not None:
         write_demo(args.demo, progress)

@@ -45,6 +45,9 @@ class ModelMeta:
     levels: str = RAW
 
 
+MAX_MODEL_INPUT = 4096  # pixels per side of a model's input (usguide models use 256..640)
+
+
 def _bad(path: str, what: str) -> UsguideError:
     return UsguideError(
         f"model {path} {what} — use a model made by `usguide train` (format {FORMAT}) "
@@ -99,7 +102,16 @@ def read_model_meta(session, path: str) -> ModelMeta:
         )
     if width <= 0 or height <= 0 or stride <= 0 or multiple <= 0:
         raise _bad(path, "has non-positive sizes in its metadata")
+    if max(width, height) > MAX_MODEL_INPUT or stride > MAX_MODEL_INPUT or multiple > 1024:
+        # Every frame would allocate and run a network this large: refuse it at load.
+        raise _bad(path, f"asks for input {width}x{height} (at most {MAX_MODEL_INPUT} per side)")
 
+    for output in session.get_outputs():
+        out_shape = output.shape
+        if isinstance(out_shape, (list, tuple)) and len(out_shape) != 4:
+            raise _bad(
+                path, f"has output {output.name!r} of rank {len(out_shape)}, expected [1,1,h,w]"
+            )
     names = [o.name for o in session.get_outputs()]
     if "shaft" in names:
         shaft, tip = "shaft", ("tip" if "tip" in names else None)

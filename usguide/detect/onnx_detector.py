@@ -96,7 +96,7 @@ class OnnxDetector(Detector):
         # Idle ORT threads spin by default and steal CPU from capture and display.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.add_session_config_entry("session.inter_op.allow_spinning", "0")
-        options.log_severity_level = 3
+        options.log_severity_level = 4  # failures are reported by usguide, in one line
         providers = (
             [ort_name] if ort_name == "CPUExecutionProvider" else [ort_name, PROVIDERS["cpu"]]
         )
@@ -111,6 +111,8 @@ class OnnxDetector(Detector):
         if ort_name not in self._session.get_providers():  # ORT falls back to CPU silently
             raise self._unavailable(provider, available)
         self.provider = provider
+        self._run_options = ort.RunOptions()
+        self._run_options.log_severity_level = 4  # ORT's own error lines would add to ours
         self._meta: ModelMeta = read_model_meta(self._session, str(self.path))
         self.metadata = dict(self._meta.metadata)
         self.input_scale = 1.0
@@ -170,7 +172,7 @@ class OnnxDetector(Detector):
         names = [self._meta.shaft_output]
         if self._meta.tip_output:
             names.append(self._meta.tip_output)
-        outputs = self._session.run(names, {self._meta.input_name: self._buffer})
+        outputs = self._run(names)
         # Maps of a letterboxed input are cropped to the region's part (padding is no image).
         stride_x = in_w / outputs[0].shape[3]
         stride_y = in_h / outputs[0].shape[2]
@@ -186,6 +188,33 @@ class OnnxDetector(Detector):
             scale_x=width / content_w * stride_x,
             scale_y=height / content_h * stride_y,
         )
+
+    def _run(self, names: list[str]) -> list[np.ndarray]:
+        """Runs the network and checks its outputs against the model contract: [1,1,h,w] maps of
+        finite numbers. A model that breaks it is a bad model, reported in one line."""
+        try:
+            outputs = self._session.run(
+                names, {self._meta.input_name: self._buffer}, self._run_options
+            )
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types at run time
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UsguideError(
+                f"model {self.path} failed to run ({first[:160]}) — re-export it with "
+                "`usguide train`"
+            ) from None
+        for name, output in zip(names, outputs, strict=True):
+            array = np.asarray(output)
+            if array.ndim != 4 or array.shape[0] < 1 or array.shape[1] < 1 or 0 in array.shape:
+                raise UsguideError(
+                    f"model {self.path} returned {name!r} of shape {list(array.shape)}, expected "
+                    "[1,1,h,w] — not a usguide needle model"
+                )
+            if not np.isfinite(array).all():
+                raise UsguideError(
+                    f"model {self.path} returned non-finite values (NaN or inf) in {name!r} — "
+                    "the model is broken; re-export it with `usguide train`"
+                )
+        return outputs
 
     def _stretched(self, region: np.ndarray) -> tuple[np.ndarray, int, int]:
         """The region resized to the input size whatever its aspect (v1 models)."""

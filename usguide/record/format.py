@@ -60,9 +60,13 @@ def json_default(value: Any) -> Any:
 def write_json_atomic(path: Path, data: dict) -> None:
     """Writes ``data`` to ``path`` through a temporary file so a crash never leaves half a file."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2, default=json_default)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, default=json_default)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a full disk leaves the old file, never a stray temporary
+        raise

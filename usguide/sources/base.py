@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import abc
 
+from usguide.errors import UsguideError
 from usguide.types import Frame, SourceInfo, SourceState
+
+
+class UndecodableFrame(UsguideError):
+    """One frame of a recorded source cannot be decoded (a corrupt image or packet): the source
+    skips it and counts it in ``skipped``; it is never the silent end of the source."""
 
 
 class FrameSource(abc.ABC):
@@ -55,6 +61,12 @@ class FrameSource(abc.ABC):
         stall watch leaves it alone."""
         return True
 
+    @property
+    def skipped(self) -> int:
+        """Frames of a recorded source that could not be decoded and were skipped (0 when none
+        or not known); commands report them so a partial result is never silent."""
+        return 0
+
     def __enter__(self) -> FrameSource:
         self.open()
         return self
@@ -85,6 +97,10 @@ class WrappedSource(FrameSource):
 
     def read(self) -> Frame | None:
         return self.inner.read()
+
+    @property
+    def skipped(self) -> int:
+        return self.inner.skipped
 
     def close(self) -> None:
         self.inner.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from usguide.sources.base import UndecodableFrame
+
 
 def to_frame_image(image: np.ndarray) -> np.ndarray:
     """Converts any decoded image (grey, BGR, BGRA, 16-bit, float) to a uint8 grey or BGR array.
@@ -14,6 +16,9 @@ def to_frame_image(image: np.ndarray) -> np.ndarray:
 
     Returns:
         A C-contiguous uint8 array, HxW or HxWx3.
+
+    Raises:
+        UndecodableFrame: a float image with NaN or infinite values.
     """
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
@@ -32,6 +37,9 @@ def _scale_to_uint8(image: np.ndarray) -> np.ndarray:
         if image.dtype == np.uint16 and image.max(initial=0) < 4096:
             top = 4095.0  # 12-bit data stored in 16 bits
         return np.clip(image.astype(np.float32) * (255.0 / top), 0, 255).astype(np.uint8)
-    low, high = float(np.nanmin(image)), float(np.nanmax(image))
+    if not np.isfinite(image).all():
+        # NaN or inf pixels have no grey level: scaling them would give a black or garbled frame.
+        raise UndecodableFrame("the image holds NaN or infinite pixel values")
+    low, high = float(image.min()), float(image.max())
     span = high - low if high > low else 1.0
     return ((image.astype(np.float32) - low) * (255.0 / span)).astype(np.uint8)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import cv2
@@ -11,6 +12,13 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
+from usguide.checks import (
+    MAX_FPS,
+    MAX_FRAME_SIDE,
+    MAX_MM_PER_PX,
+    MIN_MM_PER_PX,
+    check_number,
+)
 from usguide.defaults import FALLBACK_FPS
 from usguide.errors import UsguideError
 from usguide.sources.convert import to_frame_image
@@ -46,30 +54,73 @@ def frame_times_ms(ds: Dataset, count: int, fps: float | None = None) -> list[fl
     """
     if fps:
         return [i * 1000.0 / fps for i in range(count)]
-    vector = ds.get("FrameTimeVector")
-    if vector is not None and len(vector) == count:
+    vector = _frame_intervals(ds.get("FrameTimeVector"), count)
+    if vector is not None:
         # Intervals between frames in ms; the first entry is 0 by definition.
-        return np.cumsum([0.0] + [float(v) for v in list(vector)[1:]]).tolist()
+        return np.cumsum([0.0] + vector[1:]).tolist()
     interval = None
-    if ds.get("FrameTime"):
-        interval = float(ds.FrameTime)
-    elif ds.get("CineRate"):
-        interval = 1000.0 / float(ds.CineRate)
-    elif ds.get("RecommendedDisplayFrameRate"):
-        interval = 1000.0 / float(ds.RecommendedDisplayFrameRate)
-    if not interval or interval <= 0:
+    for key, to_ms in (
+        ("FrameTime", lambda v: v),
+        ("CineRate", lambda v: 1000.0 / v),
+        ("RecommendedDisplayFrameRate", lambda v: 1000.0 / v),
+    ):
+        value = _positive(ds, key)
+        if value is not None:
+            interval = to_ms(value)
+            break
+    if not interval or not 1000.0 / MAX_FPS <= interval <= _MAX_INTERVAL_MS:
         interval = 1000.0 / _DEFAULT_FPS
     return [i * interval for i in range(count)]
 
 
+_MAX_INTERVAL_MS = 60_000.0  # a frame interval above a minute is not a cine's
+
+
+def _positive(ds: Dataset, key: str) -> float | None:
+    """A timing attribute as a finite positive number, or None (absent or malformed: logged)."""
+    try:
+        raw = ds.get(key)
+        return check_number(raw, key, low=0.0, open_low=True) if raw not in (None, "") else None
+    except (UsguideError, ValueError, TypeError):
+        log.warning("ignoring the DICOM's %s: not a positive number", key)
+        return None
+
+
+def _frame_intervals(vector: object, count: int) -> list[float] | None:
+    """FrameTimeVector as intervals in ms when every one is finite and in range, else None."""
+    if vector is None:
+        return None
+    try:
+        values = [float(v) for v in (vector if isinstance(vector, (list, tuple)) else list(vector))]
+    except (TypeError, ValueError):
+        log.warning("ignoring the DICOM's FrameTimeVector: not numbers")
+        return None
+    if len(values) != count:
+        return None
+    if not all(np.isfinite(v) and 0.0 < v <= _MAX_INTERVAL_MS for v in values[1:]):
+        # Negative or zero intervals would run time backwards (and stall real-time pacing).
+        log.warning("ignoring the DICOM's FrameTimeVector: intervals must be > 0 and finite")
+        return None
+    return values
+
+
 def ultrasound_calibration(ds: Dataset, width: int, height: int) -> Calibration:
     """Image region and scale from SequenceOfUltrasoundRegions (largest 2D region), or empty."""
+    try:
+        return _region_calibration(ds, width, height)
+    except (ValueError, TypeError, AttributeError, OverflowError):
+        log.warning("ignoring the DICOM's SequenceOfUltrasoundRegions: malformed values")
+        return Calibration()
+
+
+def _region_calibration(ds: Dataset, width: int, height: int) -> Calibration:
     regions = [r for r in ds.get("SequenceOfUltrasoundRegions", []) if _has_rectangle(r)]
     if not regions:
         return Calibration()
     spatial = [r for r in regions if int(r.get("RegionSpatialFormat", 0)) == _SPATIAL_2D]
     region = max(spatial or regions, key=_area)
-    x0, y0 = int(region.RegionLocationMinX0), int(region.RegionLocationMinY0)
+    x0 = max(0, int(region.RegionLocationMinX0))
+    y0 = max(0, int(region.RegionLocationMinY0))
     # Max is the last pixel of the region; the files in the wild use it as an exclusive bound too
     # (e.g. MaxX1 == Columns), so the width is Max - Min, clamped to the frame.
     x1 = min(int(region.RegionLocationMaxX1), width)
@@ -99,12 +150,16 @@ def _mm_per_px(region: Dataset) -> float | None:
         return None
     delta_x = abs(float(region.get("PhysicalDeltaX") or 0.0))
     delta_y = abs(float(region.get("PhysicalDeltaY") or 0.0))
-    if delta_x <= 0:
+    if not np.isfinite(delta_x) or delta_x <= 0:
         return None
-    if delta_y > 0 and abs(delta_x - delta_y) > 0.01 * delta_x:
+    scale = delta_x * 10.0
+    if np.isfinite(delta_y) and delta_y > 0 and abs(delta_x - delta_y) > 0.01 * delta_x:
         log.warning("anisotropic pixels (%.5g x %.5g cm); using the mean scale", delta_x, delta_y)
-        return (delta_x + delta_y) / 2 * 10.0
-    return delta_x * 10.0
+        scale = (delta_x + delta_y) / 2 * 10.0
+    if not MIN_MM_PER_PX <= scale <= MAX_MM_PER_PX:
+        log.warning("ignoring the DICOM's scale %.3g mm/px: not a plausible pixel size", scale)
+        return None
+    return scale
 
 
 class DicomSource(IndexedSource):
@@ -153,10 +208,11 @@ class DicomSource(IndexedSource):
                 "give an ultrasound image or cine DICOM"
             )
         self._ds = ds
-        count = int(ds.get("NumberOfFrames") or 1)
-        rows, columns = int(ds.Rows), int(ds.Columns)
-        self._times = frame_times_ms(ds, count, self._fps)
-        self._file_calibration = ultrasound_calibration(ds, columns, rows)
+        with warnings.catch_warnings():  # pydicom warns of invalid values; we report them
+            warnings.simplefilter("ignore")
+            count, rows, columns = self._geometry(ds)
+            self._times = frame_times_ms(ds, count, self._fps)
+            self._file_calibration = ultrasound_calibration(ds, columns, rows)
         first = self._decode(0)  # fail now, not on the first read, when no decoder is available
         fps = (
             1000.0 * (count - 1) / self._times[-1]
@@ -172,6 +228,32 @@ class DicomSource(IndexedSource):
             live=False,
             frame_count=count,
         )
+
+    def _geometry(self, ds: Dataset) -> tuple[int, int, int]:
+        """NumberOfFrames, Rows, Columns checked before any is used (absent, text, 0, huge)."""
+        values = []
+        for key, default, high in (
+            ("NumberOfFrames", 1, 10**6),
+            ("Rows", None, MAX_FRAME_SIDE),
+            ("Columns", None, MAX_FRAME_SIDE),
+        ):
+            try:
+                raw = ds.get(key)
+            except (ValueError, TypeError):
+                raw = "unreadable"
+            if raw in (None, "") and default is not None:
+                raw = default
+            if raw in (None, ""):
+                raise UsguideError(
+                    f"{self.path.name} has no {key} — the DICOM is incomplete; export it again"
+                )
+            try:
+                values.append(int(check_number(raw, key, low=1, high=high, integer=True)))
+            except UsguideError as exc:
+                raise UsguideError(
+                    f"{self.path.name}: {exc} — the DICOM is damaged; export it again"
+                ) from None
+        return values[0], values[1], values[2]
 
     def _source_ms(self, index: int) -> float:
         return self._times[index]
@@ -202,7 +284,13 @@ class DicomSource(IndexedSource):
             ) from None
         photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
         if photometric == "PALETTE COLOR":
-            array = to_frame_image(apply_color_lut(array, ds))
+            try:
+                array = to_frame_image(apply_color_lut(array, ds))
+            except Exception as exc:  # noqa: BLE001 - pydicom raises several types for bad LUTs
+                raise UsguideError(
+                    f"{self.path.name} is PALETTE COLOR but its colour lookup table is missing or "
+                    f"damaged ({str(exc)[:80]}) — export it as RGB or MONOCHROME2"
+                ) from None
             return np.ascontiguousarray(cv2.cvtColor(array, cv2.COLOR_RGB2BGR))
         if array.ndim == 3 and array.shape[-1] == 3:
             # RGB, or YBR already converted to RGB by pydicom.

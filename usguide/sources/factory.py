@@ -84,6 +84,12 @@ def _make_inner(
             f"input not found: {spec} — give a video, DICOM, image folder, recording, "
             "device:N or sim"
         )
+    if not path.is_dir() and not path.is_file():
+        # A named pipe, socket or device node: opening it as a data file could block for ever.
+        raise UsguideError(
+            f"{spec} is not a regular file (a pipe, socket or device?) — give a video, DICOM, "
+            "image folder or recording"
+        )
     if path.is_dir():
         if (path / "meta.json").exists():
             return _recording(path, realtime, loop)

@@ -10,6 +10,7 @@ import numpy as np
 
 from usguide.defaults import FALLBACK_FPS
 from usguide.errors import UsguideError
+from usguide.sources.base import UndecodableFrame
 from usguide.sources.convert import to_frame_image
 from usguide.sources.indexed import IndexedSource
 from usguide.types import SourceInfo
@@ -63,7 +64,7 @@ class ImageFolderSource(IndexedSource):
                 f"no images (png/jpg/bmp/tif) in {self.folder} — give a folder of images"
             )
         self._size = None
-        first = self._load(0)
+        first = self._first_image()
         self._size = (first.shape[1], first.shape[0])
         return SourceInfo(
             name=self.folder.name,
@@ -81,14 +82,31 @@ class ImageFolderSource(IndexedSource):
     def _source_ms(self, index: int) -> float:
         return index * 1000.0 / self.fps
 
+    def _first_image(self) -> np.ndarray:
+        """The first image that decodes (it sets the folder's size); the others are skipped
+        later, counted, when read."""
+        for index in range(len(self._files)):
+            try:
+                return self._load(index)
+            except UndecodableFrame:
+                continue
+        raise UsguideError(
+            f"none of the {len(self._files)} images in {self.folder} can be read — "
+            "they are corrupt or not images"
+        )
+
     def _load(self, index: int) -> np.ndarray:
         path = self._files[index]
+        if not path.is_file():  # removed since listing, or replaced by a pipe or device
+            raise UndecodableFrame(f"{path.name} is no longer a regular file")
         image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
         if image is None:
-            raise UsguideError(f"cannot read image {path} — the file is corrupt or not an image")
+            raise UndecodableFrame(
+                f"cannot read image {path} — the file is corrupt or not an image"
+            )
         image = to_frame_image(image)
         if self._size is not None and (image.shape[1], image.shape[0]) != self._size:
-            raise UsguideError(
+            raise UndecodableFrame(
                 f"{path.name} is {image.shape[1]}x{image.shape[0]} but the folder's first image is "
                 f"{self._size[0]}x{self._size[1]} — all images must have the same size"
             )

@@ -7,14 +7,17 @@ how to open, how to decode frame ``i``, its source time and its calibration.
 from __future__ import annotations
 
 import abc
+import logging
 import time
 
 import numpy as np
 
 from usguide.errors import UsguideError
-from usguide.sources.base import FrameSource
+from usguide.sources.base import FrameSource, UndecodableFrame
 from usguide.sources.pacing import Pacer
 from usguide.types import Calibration, Frame, SourceInfo, SourceState
+
+log = logging.getLogger(__name__)
 
 
 class IndexedSource(FrameSource):
@@ -44,6 +47,7 @@ class IndexedSource(FrameSource):
         self._is_open = False
         self._next = 0  # index of the frame the next read() returns
         self._ended = False
+        self._skipped: set[int] = set()  # indices that raised UndecodableFrame
 
     # -- subclass hooks -----------------------------------------------------------------------
     @abc.abstractmethod
@@ -56,7 +60,8 @@ class IndexedSource(FrameSource):
     @abc.abstractmethod
     def _decode(self, index: int) -> np.ndarray | None:
         """The image of frame ``index`` (a valid index); None when it unexpectedly cannot be
-        decoded (the source then ends). Raises UsguideError for a user-facing file problem."""
+        decoded (the source then ends). Raises ``UndecodableFrame`` for a frame to skip (counted),
+        UsguideError for a user-facing problem with the whole file."""
 
     @abc.abstractmethod
     def _source_ms(self, index: int) -> float:
@@ -106,6 +111,11 @@ class IndexedSource(FrameSource):
         return True
 
     @property
+    def skipped(self) -> int:
+        """Distinct frames that could not be decoded and were skipped."""
+        return len(self._skipped)
+
+    @property
     def realtime(self) -> bool:
         """Whether frames are delivered at their recorded speed."""
         return self._pacer.realtime
@@ -125,12 +135,28 @@ class IndexedSource(FrameSource):
 
     def read(self) -> Frame | None:
         self._check_open("read()")
-        if self._next >= self._frame_count:
-            if not self.loop:
-                self._ended = True
-                return None
-            self.seek(0)
-        index = self._next
+        for _ in range(self._frame_count + 1):  # bounded: each pass skips one frame or returns
+            if self._next >= self._frame_count:
+                if not self.loop:
+                    self._ended = True
+                    return None
+                if len(self._skipped) >= self._frame_count:
+                    break  # looping over a source none of whose frames decode
+                self.seek(0)
+            index = self._next
+            try:
+                return self._deliver(index)
+            except UndecodableFrame as exc:
+                if index not in self._skipped:
+                    self._skipped.add(index)
+                    log.warning("skipping frame %d: %s", index, exc)
+                self._next = index + 1
+        raise UsguideError(
+            f"none of the {self._frame_count} frames of {self.info.name} can be decoded — "
+            "the file is corrupt"
+        )
+
+    def _deliver(self, index: int) -> Frame | None:
         image = self._decode(index)
         if image is None:
             self._ended = True

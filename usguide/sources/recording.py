@@ -31,6 +31,11 @@ class RecordingSource(IndexedSource):
         if self.reader is None:
             super().open()
 
+    @property
+    def skipped(self) -> int:
+        """frames.csv rows after a damaged one: listed frames the session cannot use."""
+        return self.reader.rows_ignored if self.reader is not None else 0
+
     def results_for(self, index: int) -> dict | None:
         """The recorded result of frame ``index`` (a dict), or None."""
         return self._require_open().result(index)

@@ -37,6 +37,9 @@ def quiet_opencv() -> Iterator[None]:
 
 # How far before the target a positioned seek aims; where it lands is verified by PTS.
 _SEEK_BACKOFF_FRAMES = 2
+# Failed grabs in a row that still count as damaged packets inside the file (decoding goes on
+# after them) rather than its end: a corrupt packet is skipped and counted, never a silent end.
+_MAX_BAD_PACKETS = 16
 
 
 def playback_decode_threads(cpu_count: int | None = None) -> int:
@@ -81,6 +84,7 @@ class VideoSource(IndexedSource):
         self._capture: cv2.VideoCapture | None = None
         self._pts_ms: list[float] = []
         self._cursor = 0  # index of the frame the capture decodes next
+        self._bad_packets = 0  # packets the index pass could not decode (skipped)
 
     # -- IndexedSource ---------------------------------------------------------------------------
     def _open(self) -> SourceInfo:
@@ -117,12 +121,19 @@ class VideoSource(IndexedSource):
         assert self._capture is not None
         if index != self._cursor:
             self._position(index)
-        ok, image = self._capture.read()
-        if not ok or image is None:
+        if not self._grab_next(self._capture):
             # The index pass saw this frame, so a failure now means the file changed or broke.
+            return None
+        ok, image = self._capture.retrieve()
+        if not ok or image is None:
             return None
         self._cursor += 1
         return to_frame_image(image)
+
+    @property
+    def skipped(self) -> int:
+        """Damaged packets in the file that decoding stepped over (frames lost to them)."""
+        return self._bad_packets
 
     def _source_ms(self, index: int) -> float:
         return self._pts_ms[index]
@@ -159,11 +170,25 @@ class VideoSource(IndexedSource):
     def _build_index(self) -> list[float]:
         capture = self._open_capture()
         times: list[float] = []
+        self._bad_packets = 0
+        failed = 0  # failed grabs since the last good one
         try:
-            while capture.grab():
-                times.append(float(capture.get(cv2.CAP_PROP_POS_MSEC)))
+            while failed <= _MAX_BAD_PACKETS:
+                if capture.grab():
+                    self._bad_packets += failed
+                    failed = 0
+                    times.append(float(capture.get(cv2.CAP_PROP_POS_MSEC)))
+                else:
+                    failed += 1  # at the end of the file these never turn into skips
         finally:
             capture.release()
+        if self._bad_packets:
+            log.warning(
+                "%s: %d damaged packet(s) skipped; %d frames decode",
+                self.path.name,
+                self._bad_packets,
+                len(times),
+            )
         if len(times) > 1 and not _strictly_increasing(times):
             # No usable container timestamps: fall back to a constant rate.
             fps = self._fps_override or FALLBACK_FPS
@@ -183,10 +208,16 @@ class VideoSource(IndexedSource):
         self._capture = self._open_capture(playback_decode_threads())
         self._cursor = 0
 
+    def _grab_next(self, capture: cv2.VideoCapture) -> bool:
+        """Grabs the next decodable frame, stepping over damaged packets as the index pass did."""
+        if not self._bad_packets:
+            return bool(capture.grab())
+        return any(capture.grab() for _ in range(_MAX_BAD_PACKETS + 1))
+
     def _skip_to(self, index: int) -> None:
         assert self._capture is not None
         while self._cursor < index:
-            if not self._capture.grab():
+            if not self._grab_next(self._capture):
                 raise UsguideError(
                     f"{self.path.name} ended before frame {index} — file is truncated"
                 )
