@@ -90,8 +90,10 @@ def run(args: argparse.Namespace) -> int:
     writer: SessionWriter | None = None
     interrupted = False
     restore_signals = _stop_on_signals()
+    from usguide.sources.video import quiet_opencv
+
     try:
-        with source:
+        with source, quiet_opencv():  # a failed write is reported once, by the writer
             try:
                 limit = _TimeLimit(args.seconds)
                 # A recording waits for a lost device to come back (until a limit stops it).
@@ -128,7 +130,8 @@ def run(args: argparse.Namespace) -> int:
         f"to {args.out}{stop}"
     )
     if writer.error is not None:
-        raise writer.error
+        # The writer has logged it once ("usguide: error: recording stopped: ..."): no repeat.
+        return UsguideError.exit_code
     return 0
 
 

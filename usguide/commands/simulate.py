@@ -121,8 +121,11 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(text + "\n")
         sys.stderr.flush()
 
+    from usguide.sources.video import quiet_opencv
+
     try:
-        return _write(args, progress)
+        with quiet_opencv():  # a failed write is reported once, by usguide, not per frame
+            return _write(args, progress)
     except OSError as exc:  # a full disk, a read-only or vanished folder: one line, exit 2
         raise UsguideError(
             f"cannot write to {args.out or args.demo}: {exc.strerror or exc} — free some space "

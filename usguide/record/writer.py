@@ -344,7 +344,12 @@ class SessionWriter:
             image = mask_outside(image, self.mask)
         if self._video is None:
             self._open_video(image)
-        self._video.write(as_stored(image, self.codec))
+        if self._video.write(as_stored(image, self.codec)) is False:
+            # OpenCV >= 5 reports a failed write (disk full): stop before listing the frame.
+            raise UsguideError(
+                f"cannot write the video in {self.path} (disk full?) — free some space; "
+                "the frames listed in frames.csv are kept"
+            )
         self._frames_handle.write(f"{index},{source_index},{t_ns},{float(source_ms)!r}\n")
         self._frames_handle.flush()
         if result is not None:

@@ -132,7 +132,11 @@ def write_clip(out_dir: Path, config: SimConfig) -> int:
     try:
         for index in range(config.n_frames):
             sim = renderer.frame(index)
-            video.write(sim.image)
+            if video.write(sim.image) is False:  # OpenCV >= 5 says when FFmpeg could not write
+                raise UsguideError(
+                    f"cannot write the video in {out_dir}: the disk is full or the folder is "
+                    "unwritable — free some space or choose another --out"
+                )
             truths.append(sim.truth)
     finally:
         video.release()
