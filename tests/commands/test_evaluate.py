@@ -123,7 +123,10 @@ def test_suite_options(tmp_path, capsys):
     assert "--out-cases" in capsys.readouterr().err
     assert main(["evaluate", str(tmp_path), "--suite", "heldout", "--out-cases", "x"]) == 2
     assert main(["evaluate", str(tmp_path), "--out-cases", str(tmp_path)]) == 2
-    assert main(["evaluate", "--suite", "heldout", "--out-cases", "x", "--suite-clips", "0"]) == 2
+    with pytest.raises(SystemExit) as refused:  # the option's type refuses it (argparse: exit 2)
+        main(["evaluate", "--suite", "heldout", "--out-cases", "x", "--suite-clips", "0"])
+    assert refused.value.code == 2
+    assert "--suite-clips" in capsys.readouterr().err
 
 
 def test_suite_renders_tags_and_reuses_its_clips(tmp_path, capsys, monkeypatch):

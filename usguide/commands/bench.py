@@ -100,11 +100,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--igtl",
         nargs="?",
-        type=number_option(1, 65535, integer=True),
+        type=number_option(0, 65535, integer=True),
         const=18944,
         default=None,
         metavar="PORT",
-        help="also stream every result over OpenIGTLink on loopback (default port 18944)",
+        help="also stream every result over OpenIGTLink on loopback (default port 18944; 0: any "
+        "free port, so a benchmark never collides with a running server)",
     )
     parser.add_argument(
         "--igtl-stalled-client",
