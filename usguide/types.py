@@ -145,7 +145,10 @@ class Needle:
         entry: where the shaft meets the image region edge, or its visible start.
         confidence: 0..1.
         angle_deg: insertion angle relative to the probe face (0 = parallel to the skin).
-        predicted: True when the tracker is coasting (no measurement this frame).
+        predicted: True when the tracker is coasting (no measurement this frame), or when the
+            display moved the needle forward in time by more than a few frames.
+        velocity: the tip's velocity (full-frame pixels per second of source time) when the
+            tracker measured it this frame; None otherwise (not recorded).
         tip_mm / entry_mm are not stored: convert with the frame's Calibration.
     """
 
@@ -154,6 +157,8 @@ class Needle:
     confidence: float
     angle_deg: float
     predicted: bool = False
+    # Not part of a needle's value (nor of its JSON): recorded needles compare equal to live ones.
+    velocity: Point | None = field(default=None, compare=False)
 
     def to_json(self) -> dict:
         return {

@@ -232,3 +232,39 @@ def test_help_overlay_toggles(window, qtbot):  # noqa: ANN001
     assert window.help.isVisible() and "Space" in window.help.text()
     qtbot.keyClick(window, QtCore.Qt.Key_Escape)
     assert not window.help.isVisible()
+
+
+def live_result(index: int, needle: Needle, overlay_index: int) -> FrameResult:
+    """Lowest-latency mode: frame ``index`` shown with the overlay of frame ``overlay_index``."""
+    from usguide.pipeline.live import LiveFrameResult
+
+    shown = make_result(index, None)
+    return LiveFrameResult(
+        shown.frame,
+        needle,
+        None,
+        shown.timings,
+        overlay_frame_index=overlay_index,
+        overlay_age_ms=0.0,
+        overlay_source_ms=overlay_index * 33.3,
+    )
+
+
+def test_lowest_latency_overlay_moves_with_the_needle(window):  # noqa: ANN001
+    window.runtime.info = SourceInfo("fake", "device", WIDTH, HEIGHT, 60.0, live=True)
+    moving = Needle(NEEDLE.tip, NEEDLE.entry, 0.9, 26.6, velocity=Point(300.0, 0.0))  # px/s
+    show(window, live_result(10, moving, 9))  # one frame (33 ms) behind: moved, drawn as measured
+    tip = window.overlay.tip.pos()
+    assert tip.x() == pytest.approx(NEEDLE.tip.x + 300.0 * 0.0333, abs=0.05)
+    assert window.overlay_state.status == "detected"
+    assert window.overlay_state.ahead_ms == pytest.approx(33.3)
+    show(window, live_result(13, moving, 10))  # 100 ms behind: more than a few frames
+    assert window.overlay.tip.pos().x() == pytest.approx(NEEDLE.tip.x + 30.0, abs=0.05)
+    assert window.overlay_state.status == "predicted"
+    assert "PREDICTED +100 ms" in window.overlay.hud.text()
+    show(window, live_result(20, moving, 10))  # 333 ms behind: no guess that far
+    assert window.overlay.tip.pos().x() == pytest.approx(NEEDLE.tip.x)
+    assert window.overlay_state.ahead_ms is None
+    window.predict_overlay = False
+    show(window, live_result(11, moving, 10))
+    assert window.overlay.tip.pos().x() == pytest.approx(NEEDLE.tip.x)

@@ -19,6 +19,19 @@ from PyQt5 import QtCore, QtGui, QtWidgets
 from usguide.gui import theme
 from usguide.types import Point, Roi
 
+GREY_RECHECK = 120  # colour frames between two checks that they are still grey
+
+
+def is_grey(image: np.ndarray) -> bool:
+    """True when a BGR image's channels are equal (checked on every 4th row and column: a
+    colour overlay of a few pixels is missed there, and found at the next check or not at all,
+    which only shows it grey)."""
+    sample = image[::4, ::4]
+    return bool(
+        np.array_equal(sample[:, :, 0], sample[:, :, 1])
+        and np.array_equal(sample[:, :, 0], sample[:, :, 2])
+    )
+
 
 def depth_tick_step_mm(depth_mm: float) -> float:
     """Spacing of the depth ticks: about 4 to 10 ticks over the image depth."""
@@ -47,6 +60,9 @@ class ImageView(pg.GraphicsLayoutWidget):
         self.view.setDefaultPadding(0.0)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.view.addItem(self.image_item)
+        # The overlay's items move every frame: keeping a spatial index of them costs more than
+        # the few items it would spare a hit test.
+        self.scene().setItemIndexMethod(QtWidgets.QGraphicsScene.NoIndex)
         self.roi_outline = QtWidgets.QGraphicsRectItem()
         self.roi_outline.setPen(theme.pen(theme.ROI_OUTLINE, 2, dashed=True))
         self.roi_outline.setZValue(5)
@@ -55,6 +71,8 @@ class ImageView(pg.GraphicsLayoutWidget):
         self._scale_items: list[QtWidgets.QGraphicsItem] = []
         self._selector: pg.RectROI | None = None
         self._frame_size: tuple[int, int] | None = None  # (width, height)
+        self._grey_colour = False  # colour frames whose channels are equal (shown as grey)
+        self._grey_checked = -GREY_RECHECK  # frames until the next check (counts up to 0)
         self._shown_rect: tuple[int, int, int, int] | None = None
         self.roi: Roi | None = None
         self.mm_per_px: float | None = None
@@ -64,14 +82,27 @@ class ImageView(pg.GraphicsLayoutWidget):
 
     # -- frames --------------------------------------------------------------------------------
     def set_image(self, image: np.ndarray) -> None:
-        """Shows one frame (grey HxW or BGR HxWx3 uint8). Cropped to the region if set."""
+        """Shows one frame (grey HxW or BGR HxWx3 uint8). Cropped to the region if set.
+
+        A colour capture of a grey image (a video grabber's usual output) is shown from one
+        channel: no colour conversion and a third of the pixels to draw. Whether the frames are
+        grey is decided once per source (frame size) and re-checked every ``GREY_RECHECK`` frames.
+        """
         height, width = image.shape[:2]
         if self._frame_size != (width, height):
             self._frame_size = (width, height)
+            self._grey_checked = -GREY_RECHECK
             self._update_decorations()
         rect = self._display_rect()
         x, y, w, h = rect
         shown = image[y : y + h, x : x + w] if (w, h) != (width, height) else image
+        if shown.ndim == 3:
+            self._grey_checked += 1
+            if self._grey_checked >= 0 or self._grey_checked == -GREY_RECHECK + 1:
+                self._grey_checked = -GREY_RECHECK
+                self._grey_colour = is_grey(shown)
+            if self._grey_colour:
+                shown = shown[:, :, 0]
         if shown.ndim == 3:
             # Qt wants RGB; cvtColor converts a strided crop in one vectorised pass (a reversed
             # channel view copied by numpy cost 4 ms on a 1030x860 frame).

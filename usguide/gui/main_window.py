@@ -9,6 +9,7 @@ GUI thread never waits on capture or inference.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -29,9 +30,12 @@ from usguide.gui.replay_bar import ReplayBar
 from usguide.gui.runtime import Runtime
 from usguide.gui.snapshot import grab_deidentified
 from usguide.pipeline.budget import PipelineState, stale_after_ms
+from usguide.pipeline.live import LiveFrameResult
+from usguide.track.tracker import predict_needle
 from usguide.types import FrameResult, Point
 
 PAINT_INTERVAL_MS = 8
+PREDICTED_LOOK_FRAMES = 3  # an overlay moved further ahead than this is drawn as predicted
 NUMBERS_INTERVAL_NS = 250_000_000
 LOST_STATES = {
     "signal_lost": "SIGNAL LOST — reconnecting",
@@ -58,6 +62,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.frozen = False
         self.target_mode = True
         self.overlay_state = OverlayState()
+        self.predict_overlay = True  # lowest-latency mode: move the overlay to the shown frame
         self.banner_text = ""
         self._numbers_at_ns = 0
         self._build()
@@ -174,12 +179,14 @@ class MainWindow(QtWidgets.QMainWindow):
             self._update_numbers(now)
 
     def paint(self, result: FrameResult) -> None:
-        """Draws one frame with the overlay computed on that same frame."""
+        """Draws one frame with the overlay computed on that same frame (lowest-latency mode: on
+        an older frame, moved forward to this one's time, see ``ahead``)."""
         calibration = result.frame.calibration
         self.image_view.set_calibration(calibration.roi, calibration.mm_per_px)
         self.image_view.set_image(result.frame.image)
+        shown, ahead_ms = self.ahead(result)
         self.overlay_state = self.overlay.update(
-            result, calibration.roi, calibration.mm_per_px, self.runtime.target
+            shown, calibration.roi, calibration.mm_per_px, self.runtime.target, ahead_ms
         )
         self.displayed = result
         now = time.perf_counter_ns()
@@ -195,6 +202,29 @@ class MainWindow(QtWidgets.QMainWindow):
             self.replay_bar.show_position(
                 result.frame.index, replay.frame_count, fps, replay.playing
             )
+
+    def ahead(self, result: FrameResult) -> tuple[FrameResult, float | None]:
+        """Lowest-latency mode shows the newest frame with the overlay of an older one: the tip
+        and shaft are moved forward to the shown frame's time along the tip's velocity (at most
+        ``PREDICT_MAX_MS``, never for a coasting track) and drawn as predicted when that is more
+        than ``PREDICTED_LOOK_FRAMES`` frames. Returns the result to draw and how far ahead (ms).
+        """
+        if (
+            not self.predict_overlay
+            or not isinstance(result, LiveFrameResult)
+            or result.needle is None
+            or result.overlay_source_ms is None
+        ):
+            return result, None
+        ahead_ms = result.frame.source_ms - result.overlay_source_ms
+        moved = predict_needle(result.needle, ahead_ms)
+        if moved is None:
+            return result, None
+        info = self.runtime.info
+        fps = info.fps if info is not None and info.fps > 0 else FALLBACK_FPS
+        if ahead_ms > PREDICTED_LOOK_FRAMES * 1000.0 / fps:
+            moved.predicted = True
+        return dataclasses.replace(result, needle=moved, trajectory=None), ahead_ms
 
     def frame_age_ms(self, now_ns: int | None = None) -> float | None:
         """Age of the frame on screen: now minus its capture time."""

@@ -8,6 +8,7 @@ the path end comes with the result's trajectory.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +37,7 @@ class OverlayState:
     status: str = "waiting"  # waiting, detected, predicted, low_confidence, not_detected
     readout: TargetReadout | None = None
     on_target: bool = False
+    ahead_ms: float | None = None  # the needle was moved this far forward in time (display)
 
 
 class Overlay(QtCore.QObject):
@@ -53,7 +55,15 @@ class Overlay(QtCore.QObject):
         self.state = OverlayState()
         self.shaft = pg.PlotCurveItem()
         self.trajectory = pg.PlotCurveItem()
-        self.tip = pg.ScatterPlotItem(size=18, symbol="o", pxMode=True)
+        # A plain ellipse that ignores the view's zoom (18 screen pixels): moving it is a setPos,
+        # where a scatter plot rebuilds its points and symbols every frame.
+        self.tip = QtWidgets.QGraphicsEllipseItem(-9.0, -9.0, 18.0, 18.0)
+        self.tip.setFlag(QtWidgets.QGraphicsItem.ItemIgnoresTransformations)
+        self.tip.setPen(pg.mkPen("#000000", width=1.5))
+        # Pens, brushes and texts are set only when they change (building them each frame cost
+        # more than drawing them).
+        self._looks: dict[str, object] = {}
+        self._texts: dict[str, str] = {}
         self.label = pg.TextItem(
             color=theme.TEXT, anchor=(0.0, 1.2), fill=pg.mkBrush(16, 18, 20, 170)
         )
@@ -101,11 +111,13 @@ class Overlay(QtCore.QObject):
         roi: Roi | None,
         mm_per_px: float | None,
         target: Point | None = None,
+        ahead_ms: float | None = None,
     ) -> OverlayState:
-        """Redraws every item for ``result`` and the user's ``target`` (GUI thread only)."""
+        """Redraws every item for ``result`` and the user's ``target`` (GUI thread only);
+        ``ahead_ms``: how far the display moved the needle forward in time, if it did."""
         needle = result.needle
         region = roi or Roi(0, 0, result.frame.width, result.frame.height)
-        state = OverlayState()
+        state = OverlayState(ahead_ms=ahead_ms)
         if needle is None:
             state.status = "not_detected"
         elif needle.predicted:
@@ -125,6 +137,20 @@ class Overlay(QtCore.QObject):
         self._draw_hud(result, state)
         return state
 
+    def _look(self, name: str, look: tuple, apply: Callable[[], None]) -> None:
+        """Calls ``apply`` (a setPen, setBrush, ...) only when ``look`` differs from the last."""
+        if self._looks.get(name) != look:
+            self._looks[name] = look
+            apply()
+
+    def _text(self, name: str, text: str, apply: Callable[[str], None]) -> bool:
+        """Calls ``apply(text)`` only when the text changed; True when it did."""
+        if self._texts.get(name) == text:
+            return False
+        self._texts[name] = text
+        apply(text)
+        return True
+
     def _draw_needle(self, result: FrameResult, state: OverlayState, region: Roi) -> None:
         needle = result.needle
         if needle is None:
@@ -136,15 +162,15 @@ class Overlay(QtCore.QObject):
         self.shaft.setData(
             np.array([needle.entry.x, needle.tip.x]), np.array([needle.entry.y, needle.tip.y])
         )
-        self.shaft.setPen(theme.pen(colour, 5, dashed=coasting))
+        self._look(
+            "shaft",
+            (colour, coasting),
+            lambda: self.shaft.setPen(theme.pen(colour, 5, dashed=coasting)),
+        )
         self.shaft.setVisible(self.toggles.shaft)
         tip_colour = theme.PREDICTED if coasting else theme.TIP
-        self.tip.setData(
-            [needle.tip.x],
-            [needle.tip.y],
-            brush=pg.mkBrush(tip_colour),
-            pen=pg.mkPen("#000000", width=1.5),
-        )
+        self._look("tip", (tip_colour,), lambda: self.tip.setBrush(pg.mkBrush(tip_colour)))
+        self.tip.setPos(needle.tip.x, needle.tip.y)
         self.tip.setVisible(self.toggles.shaft)
         end = result.trajectory.end if result.trajectory is not None else path_end(needle, region)
         show_path = self.toggles.trajectory and end is not None and state.status != "low_confidence"
@@ -159,10 +185,19 @@ class Overlay(QtCore.QObject):
             self.trajectory.setData(
                 np.array([needle.tip.x, end.x]), np.array([needle.tip.y, end.y])
             )
-            self.trajectory.setPen(theme.pen(path_colour, 3, dashed=True))
+            self._look(
+                "trajectory",
+                (path_colour,),
+                lambda: self.trajectory.setPen(theme.pen(path_colour, 3, dashed=True)),
+            )
         self.trajectory.setVisible(show_path)
-        self.label.setText(f"{needle.angle_deg:.0f}°  {needle.confidence * 100:.0f}%")
-        self.label.setColor(theme.PREDICTED if coasting else theme.TEXT)
+        self._text(
+            "label",
+            f"{needle.angle_deg:.0f}°  {needle.confidence * 100:.0f}%",
+            self.label.setText,
+        )
+        label_colour = theme.PREDICTED if coasting else theme.TEXT
+        self._look("label", (label_colour,), lambda: self.label.setColor(label_colour))
         self.label.setPos(needle.tip.x, needle.tip.y)
         self.label.setVisible(self.toggles.labels)
 
@@ -171,7 +206,7 @@ class Overlay(QtCore.QObject):
             self.target.hide()
             return
         colour = theme.ON_TARGET if state.on_target else theme.TARGET
-        self.target.setPen(theme.pen(colour, 3))
+        self._look("target", (colour,), lambda: self.target.setPen(theme.pen(colour, 3)))
         self.target.setVisible(self.toggles.target)
 
     def _draw_hud(self, result: FrameResult, state: OverlayState) -> None:
@@ -179,6 +214,11 @@ class Overlay(QtCore.QObject):
         needle = result.needle
         if state.status == "not_detected":
             lines.append(f"<span style='color:{theme.TRAJECTORY}'>NEEDLE NOT DETECTED</span>")
+        elif state.status == "predicted" and state.ahead_ms is not None:
+            lines.append(
+                f"<span style='color:{theme.PREDICTED}'>PREDICTED +{state.ahead_ms:.0f} ms "
+                "(needle moving)</span>"
+            )
         elif state.status == "predicted":
             lines.append(f"<span style='color:{theme.PREDICTED}'>PREDICTED (tracking lost)</span>")
         elif state.status == "low_confidence":
@@ -203,6 +243,6 @@ class Overlay(QtCore.QObject):
             if state.on_target:
                 text += " · ON PATH"
             lines.append(f"<span style='color:{colour}'>{text}</span>")
-        self.hud.setText("<br>".join(lines))
-        self.hud.adjustSize()
+        if self._text("hud", "<br>".join(lines), self.hud.setText):
+            self.hud.adjustSize()
         self.hud.show()

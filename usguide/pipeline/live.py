@@ -15,11 +15,14 @@ class LiveFrameResult(FrameResult):
     overlay.
 
     ``needle``/``trajectory`` were computed on frame ``overlay_frame_index`` (an older frame),
-    captured ``overlay_age_ms`` before this frame was handed out; both None before the first result.
+    captured ``overlay_age_ms`` before this frame was handed out, with source time
+    ``overlay_source_ms`` (the display predicts the tip forward from it); all None before the first
+    result.
     """
 
     overlay_frame_index: int | None = None
     overlay_age_ms: float | None = None
+    overlay_source_ms: float | None = None
 
 
 def live_result(frame: Frame, last: FrameResult | None) -> LiveFrameResult:
@@ -33,4 +36,5 @@ def live_result(frame: Frame, last: FrameResult | None) -> LiveFrameResult:
         detector="" if last is None else last.detector,
         overlay_frame_index=None if last is None else last.frame.index,
         overlay_age_ms=None if last is None else (now - last.frame.t_capture_ns) / 1e6,
+        overlay_source_ms=None if last is None else last.frame.source_ms,
     )

@@ -16,6 +16,31 @@ from usguide.types import Needle, Point
 
 # chi-square, 2 degrees of freedom, 99.9 %: a tip innovation beyond this is an outlier.
 _CHI2_2DOF_999 = 13.82
+# The display moves a measured tip forward by at most this much time: beyond it the
+# constant-velocity guess is worse than showing where the needle was.
+PREDICT_MAX_MS = 100.0
+
+
+def predict_needle(
+    needle: Needle, ahead_ms: float, max_ms: float = PREDICT_MAX_MS
+) -> Needle | None:
+    """``needle`` moved ``ahead_ms`` forward along its tip velocity (shaft translated with it).
+
+    None when there is nothing to predict: no velocity (a coasting or unmeasured needle), a time
+    not ahead, or more than ``max_ms`` ahead. The result keeps ``predicted`` and the velocity.
+    """
+    velocity = needle.velocity
+    if velocity is None or needle.predicted or not 0.0 < ahead_ms <= max_ms:
+        return None
+    dx, dy = velocity.x * ahead_ms / 1e3, velocity.y * ahead_ms / 1e3
+    return Needle(
+        tip=Point(needle.tip.x + dx, needle.tip.y + dy),
+        entry=Point(needle.entry.x + dx, needle.entry.y + dy),
+        confidence=needle.confidence,
+        angle_deg=needle.angle_deg,
+        predicted=needle.predicted,
+        velocity=velocity,
+    )
 
 
 @dataclass(frozen=True)
@@ -156,6 +181,20 @@ class NeedleTracker:
         """True while a needle is being reported (measured or coasting)."""
         return self._present
 
+    def predict_to(self, t_ns: int) -> Needle | None:
+        """The last reported needle moved forward to ``t_ns`` (the clock of ``update``) with the
+        tip filter's velocity; the track itself is not changed.
+
+        None when there is nothing to extrapolate: no needle reported, the track coasting, or
+        ``t_ns`` not ahead of the last update or more than ``PREDICT_MAX_MS`` ahead.
+        """
+        if self._tip is None or self._last_ns is None or self._misses or not self._present:
+            return None
+        current = self._report(self._last_ns)
+        if current is None:
+            return None
+        return predict_needle(current, (t_ns - self._last_ns) / 1e6)
+
     def update(self, detection: Needle | None, t_ns: int) -> Needle | None:
         """Feeds one frame's detection (None: nothing found) and returns the needle to report."""
         cfg = self.config
@@ -267,4 +306,5 @@ class NeedleTracker:
             confidence=float(confidence),
             angle_deg=probe_angle_deg(tip.x - entry.x, tip.y - entry.y),
             predicted=predicted,
+            velocity=None if predicted else Point(self._tip.vx, self._tip.vy),
         )
