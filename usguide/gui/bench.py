@@ -51,7 +51,7 @@ def bench(
     """Runs the window on ``spec`` for ``seconds`` in a real event loop; returns display fps,
     drops and GUI-thread times (see ``MEANING``)."""
     ensure_platform(headless=True)
-    application()
+    app = application()  # held: the application must outlive the window
     from PyQt5 import QtCore
 
     from usguide.gui.main_window import MainWindow
@@ -78,7 +78,7 @@ def bench(
             )
         )
 
-    loop = QtCore.QEventLoop()
+    loop = QtCore.QEventLoop(app)
     QtCore.QTimer.singleShot(1000, mark)  # after the warm-up
     QtCore.QTimer.singleShot(int(seconds * 1000), mark)
     QtCore.QTimer.singleShot(int(seconds * 1000) + 1, loop.quit)
