@@ -132,7 +132,10 @@ def test_ctrl_c_stops_and_keeps_the_session(tmp_path: Path, clip) -> None:
         (["--procedure", "patient_name=Jane"], "no patient name or birth date is stored"),
         (["--procedure", "type=surgery"], "type must be one of"),
         (["--frames", "0"], "argument --frames: the value is '0'; it must be in [1,"),
-        (["--codec", "mjpg", "--quality", "0"], "--quality: the value is '0'; it must be in [1, 100]"),
+        (
+            ["--codec", "mjpg", "--quality", "0"],
+            "--quality: the value is '0'; it must be in [1, 100]",
+        ),
     ],
 )
 def test_bad_options_are_one_line_errors(tmp_path: Path, clip, extra, message) -> None:
