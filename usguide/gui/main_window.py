@@ -9,7 +9,6 @@ GUI thread never waits on capture or inference.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +18,9 @@ from PyQt5 import QtCore, QtGui, QtWidgets
 
 from usguide.defaults import FALLBACK_FPS
 from usguide.errors import UsguideError
+from usguide.gui.calibration_actions import CalibrationActions
 from usguide.gui.controls import ControlsPanel
+from usguide.gui.freshness import banner_text, overlay_at_shown_frame
 from usguide.gui.help_overlay import Banner, HelpOverlay
 from usguide.gui.image_view import ImageView
 from usguide.gui.latency_panel import LatencyPanel
@@ -29,23 +30,11 @@ from usguide.gui.procedure_panel import ProcedurePanel
 from usguide.gui.replay_bar import ReplayBar
 from usguide.gui.runtime import Runtime
 from usguide.gui.snapshot import grab_deidentified
-from usguide.pipeline.budget import PipelineState, stale_after_ms
-from usguide.pipeline.live import LiveFrameResult
-from usguide.track.tracker import predict_needle
+from usguide.pipeline.budget import stale_after_ms
 from usguide.types import FrameResult, Point
 
 PAINT_INTERVAL_MS = 8
-PREDICTED_LOOK_FRAMES = 3  # an overlay moved further ahead than this is drawn as predicted
 NUMBERS_INTERVAL_NS = 250_000_000
-LOST_STATES = {
-    "signal_lost": "SIGNAL LOST — reconnecting",
-    "stalled": "NO NEW FRAMES — image frozen",
-}
-
-
-def state_name(state: object) -> str:
-    """``PipelineState`` (a str enum) or a plain string as its lower-case value."""
-    return str((state.value if isinstance(state, PipelineState) else state) or "ok").lower()
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -101,12 +90,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setCentralWidget(central)
         self.status = self.statusBar()
         self.image_view.clicked.connect(self._on_image_click)
-        self.image_view.region_selected.connect(self._on_region_selected)
         self.overlay.target_moved.connect(lambda x, y: self.set_target(Point(x, y)))
         self.controls.source_requested.connect(self.open_source)
-        self.controls.select_region.connect(self._on_select_region)
-        self.controls.auto_region.connect(self._on_auto_region)
-        self.controls.calibration_changed.connect(self._on_calibration)
+        self.calibration_actions = CalibrationActions(
+            self.runtime, self.controls, self.image_view, self._error, self.status.showMessage
+        )
         self.controls.record_toggled.connect(self.set_recording)
         self.controls.freeze_toggled.connect(self.set_frozen)
         self.controls.snapshot.connect(self.snapshot)
@@ -204,27 +192,13 @@ class MainWindow(QtWidgets.QMainWindow):
             )
 
     def ahead(self, result: FrameResult) -> tuple[FrameResult, float | None]:
-        """Lowest-latency mode shows the newest frame with the overlay of an older one: the tip
-        and shaft are moved forward to the shown frame's time along the tip's velocity (at most
-        ``PREDICT_MAX_MS``, never for a coasting track) and drawn as predicted when that is more
-        than ``PREDICTED_LOOK_FRAMES`` frames. Returns the result to draw and how far ahead (ms).
-        """
-        if (
-            not self.predict_overlay
-            or not isinstance(result, LiveFrameResult)
-            or result.needle is None
-            or result.overlay_source_ms is None
-        ):
-            return result, None
-        ahead_ms = result.frame.source_ms - result.overlay_source_ms
-        moved = predict_needle(result.needle, ahead_ms)
-        if moved is None:
+        """Lowest-latency mode (``predict_overlay``) shows the newest frame with the overlay of an
+        older one, moved forward to the shown frame (``overlay_at_shown_frame``). Returns the
+        result to draw and how far ahead (ms)."""
+        if not self.predict_overlay:
             return result, None
         info = self.runtime.info
-        fps = info.fps if info is not None and info.fps > 0 else FALLBACK_FPS
-        if ahead_ms > PREDICTED_LOOK_FRAMES * 1000.0 / fps:
-            moved.predicted = True
-        return dataclasses.replace(result, needle=moved, trajectory=None), ahead_ms
+        return overlay_at_shown_frame(result, info.fps if info is not None else None)
 
     def frame_age_ms(self, now_ns: int | None = None) -> float | None:
         """Age of the frame on screen: now minus its capture time."""
@@ -239,18 +213,13 @@ class MainWindow(QtWidgets.QMainWindow):
         return stale_after_ms(self.runtime.budget_ms, info.fps if info is not None else None)
 
     def _update_banner(self, now_ns: int) -> None:
-        text = ""
-        state = state_name(self.runtime.state)
         replay = self.runtime.replay
         deliberate = (
             self.frozen or (replay is not None and not replay.playing) or self.runtime.ended
         )
-        if state in LOST_STATES and not deliberate:
-            text = LOST_STATES[state]
-        elif not deliberate and self.displayed is not None:
-            age = self.frame_age_ms(now_ns)
-            if age is not None and age > self.stale_after_ms():
-                text = f"IMAGE NOT LIVE — frame is {age / 1000:.1f} s old"
+        text = banner_text(
+            self.runtime.state, deliberate, self.frame_age_ms(now_ns), self.stale_after_ms()
+        )
         if text:
             self.banner.show_message(text)
         elif self.banner.isVisible():
@@ -381,7 +350,7 @@ class MainWindow(QtWidgets.QMainWindow):
             f"{info.name} ({info.kind})" if info is not None else "no source"
         )
         self.controls.show_source(self.runtime.spec, info.kind if info is not None else None)
-        self._show_calibration()
+        self.calibration_actions.show()
         if self.runtime.recording_path is None and self.controls.record_button.isChecked():
             self.controls.record_button.setChecked(False)  # opening a source ended the recording
 
@@ -396,41 +365,6 @@ class MainWindow(QtWidgets.QMainWindow):
             self._numbers_at_ns = 0
 
         return slot
-
-    def _on_select_region(self, selecting: bool) -> None:
-        if selecting:
-            self.image_view.begin_region_selection()
-        else:
-            self.image_view.finish_region_selection()
-
-    def _on_region_selected(self, roi: object) -> None:
-        self._apply_calibration(roi=roi)
-
-    def _on_auto_region(self) -> None:
-        """The Auto button: the image region, then the scale from the screen's depth ruler."""
-        try:
-            roi = self.runtime.detect_region()
-        except UsguideError as exc:
-            self._error(str(exc))
-            return
-        self._apply_calibration(roi=roi)
-        reading = self.runtime.read_ruler(roi)
-        self._show_calibration()
-        self.status.showMessage(reading.message, 8000)
-
-    def _on_calibration(self, depth_mm: object, mm_per_px: object) -> None:
-        self._apply_calibration(depth_mm=depth_mm, mm_per_px=mm_per_px)
-
-    def _apply_calibration(self, **changes: object) -> None:
-        try:
-            self.runtime.set_calibration(**changes)
-        except UsguideError as exc:
-            self._error(str(exc))
-        self._show_calibration()
-
-    def _show_calibration(self) -> None:
-        runtime = self.runtime
-        self.controls.show_calibration(runtime.depth_mm, runtime.mm_per_px, runtime.scale_source)
 
     def _on_toggles(self, toggles: object) -> None:
         self.overlay.toggles = toggles
