@@ -50,3 +50,21 @@ def test_foreign_manifest_is_a_user_error(tmp_path):
     (tmp_path / "manifest.json").write_text("[1, 2]")
     with pytest.raises(UsguideError, match="not a usguide batch manifest"):
         Manifest(tmp_path)
+
+
+def test_done_with_reports_needs_metrics_and_report(tmp_path):
+    manifest = Manifest(tmp_path)
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "clip.jsonl").write_text("{}\n")
+    manifest.record(_entry())
+    assert manifest.is_done("clip", "in1", "m1")
+    assert not manifest.is_done("clip", "in1", "m1", report=True)  # done without a report
+    entry = _entry()
+    entry.metrics, entry.report = "metrics/clip.json", "reports/clip.html"
+    manifest.record(entry)
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "clip.json").write_text("{}")
+    assert not Manifest(tmp_path).is_done("clip", "in1", "m1", report=True)  # no HTML
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "clip.html").write_text("<html>")
+    assert Manifest(tmp_path).is_done("clip", "in1", "m1", report=True)

@@ -1,5 +1,6 @@
 """``run_batch`` on a LocalCluster of two single-threaded worker processes over simulated clips:
-outputs equal ``usguide analyze``, resume, a corrupt input failing alone, a killed worker's task."""
+outputs equal ``usguide analyze``, resume, a corrupt input failing alone, a killed worker's task,
+reports (``--report``) written, summarised and resumed, a failed report failing its input alone."""
 
 from __future__ import annotations
 
@@ -14,7 +15,15 @@ pytest.importorskip("distributed")
 
 from usguide.batch.inputs import find_inputs, model_hash  # noqa: E402
 from usguide.batch.manifest import TEMP_PREFIX  # noqa: E402
-from usguide.batch.runner import dask_client, output_path, run_batch  # noqa: E402
+from usguide.batch.reports import ReportResult, build_report  # noqa: E402
+from usguide.batch.runner import (  # noqa: E402
+    dask_client,
+    metrics_path,
+    output_path,
+    report_path,
+    run_batch,
+)
+from usguide.batch.summary import METRIC_COLUMNS  # noqa: E402
 from usguide.batch.worker import AnalyzeOptions, run_segment  # noqa: E402
 from usguide.commands.analyze import result_line  # noqa: E402
 
@@ -107,3 +116,63 @@ def test_killed_worker_task_is_retried(client, archive, reference, tmp_path):
     expected = needles(reference["clip_0001/video.mkv"])
     assert needles(read_jsonl(output_path(tmp_path / "out", "video.mkv"))) == expected
     assert _no_temp_files(tmp_path / "out")
+
+
+def test_reports_written_summarised_and_resumed(client, archive, reference, tmp_path):
+    inputs = find_inputs([archive])
+    first = inputs[0].key
+    assert _batch(client, inputs[:1], tmp_path).done == [first]  # done without a report
+    assert not metrics_path(tmp_path, first).exists()
+
+    report = _batch(client, inputs, tmp_path, with_reports=True)
+    assert sorted(report.done) == sorted(reference) and not report.failed  # `first` redone
+    manifest = {
+        entry["key"]: entry
+        for entry in json.loads((tmp_path / "manifest.json").read_text())["inputs"]
+    }
+    rows = {row["key"]: row for row in csv.DictReader((tmp_path / "summary.csv").open())}
+    for key, lines in reference.items():
+        entry = manifest[key]
+        assert (
+            entry["metrics"] == f"metrics/{key}.json" and entry["report"] == f"reports/{key}.html"
+        )
+        data = json.loads(metrics_path(tmp_path, key).read_text())
+        assert data["procedure"] is None and data["metrics"]["frames"] == len(lines)
+        assert data["metrics"] == entry["metric_values"]
+        html = report_path(tmp_path, key).read_text()
+        assert html.startswith("<!DOCTYPE html>") and "Not a usguide session" in html
+        assert set(METRIC_COLUMNS) <= set(rows[key])
+        assert float(rows[key]["duration_s"]) == data["metrics"]["duration_s"] > 0
+    pq = pytest.importorskip("pyarrow.parquet")
+    table = pq.read_table(tmp_path / "summary.parquet")
+    assert str(table.schema.field("target_hit").type) == "bool"
+    assert str(table.schema.field("redirections").type) == "int64"
+    assert str(table.schema.field("visible_fraction").type) == "double"
+    assert _no_temp_files(tmp_path)
+
+    written = [output_path, metrics_path, report_path]
+    stamps = {(k, f): f(tmp_path, k).stat().st_mtime_ns for k in reference for f in written}
+    again = _batch(client, inputs, tmp_path, with_reports=True)
+    assert sorted(again.skipped) == sorted(reference) and not again.done
+    assert {(k, f): f(tmp_path, k).stat().st_mtime_ns for k in reference for f in written} == stamps
+
+
+def _fails_for(name, job):
+    """The report of the input in folder ``name`` cannot be built; the others are."""
+    if job.path.parent.name == name:
+        return ReportResult(error="report: cannot draw the key frames")
+    return build_report(job)
+
+
+def test_failed_report_fails_its_input_alone(client, archive, reference, tmp_path):
+    inputs = find_inputs([archive])
+    task = functools.partial(_fails_for, "clip_0001")
+    report = _batch(client, inputs, tmp_path, with_reports=True, report_task=task)
+    bad = "clip_0001/video.mkv"
+    assert report.failed == {bad: "report: cannot draw the key frames"}
+    assert sorted(report.done) == sorted(set(reference) - {bad})
+    entries = {e["key"]: e for e in json.loads((tmp_path / "manifest.json").read_text())["inputs"]}
+    assert entries[bad]["status"] == "failed" and entries[bad]["output"] is None
+    for path in (output_path, metrics_path, report_path):
+        assert not path(tmp_path, bad).exists()
+    assert all(report_path(tmp_path, key).is_file() for key in report.done)

@@ -46,6 +46,20 @@ def test_corrupt_input_exits_1_then_resume_exits_0(clip, tmp_path, capsys):
     assert "0 done, 1 already done, 0 failed" in capsys.readouterr().err
 
 
+def test_report_writes_metrics_html_and_summary_columns(clip, tmp_path, capsys):
+    pytest.importorskip("distributed")
+    out = tmp_path / "out"
+    assert _batch(clip, "--out", out, "--workers", 1, "--report") == 0
+    metrics = json.loads((out / "metrics" / "video.mkv.json").read_text())
+    assert metrics["metrics"]["frames"] == 20 and metrics["procedure"] is None
+    assert (out / "reports" / "video.mkv.html").read_text().startswith("<!DOCTYPE html>")
+    row = next(csv.DictReader((out / "summary.csv").open()))
+    assert row["report"] == "reports/video.mkv.html" and float(row["duration_s"]) > 0
+    capsys.readouterr()
+    assert _batch(clip, "--out", out, "--workers", 1, "--report") == 0
+    assert "0 done, 1 already done, 0 failed" in capsys.readouterr().err
+
+
 def test_without_dask_one_line_exit_2(clip, tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
     monkeypatch.delitem(sys.modules, "usguide.batch.runner", raising=False)

@@ -2,7 +2,8 @@
 
 Every file a batch writes goes through ``write_atomic`` (a temporary file in the same folder,
 then a rename), so a crash leaves the old file or the new one, never half of one. An input is
-done only when the manifest says so for the same input hash and model hash and its output exists.
+done only when the manifest says so for the same input hash and model hash and its output exists
+(and, when reports are asked for, its metrics and report too).
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class Entry:
     analysis_s: float = 0.0
     wall_s: float = 0.0
     finished_at: str = ""
+    metrics: str | None = None  # with --report: the metrics JSON, the HTML report (relative)
+    report: str | None = None
+    metric_values: dict | None = None  # the metrics themselves (the summary's columns)
 
 
 class Manifest:
@@ -61,16 +65,18 @@ class Manifest:
                     "choose another --out or delete it"
                 ) from None
 
-    def is_done(self, key: str, input_hash: str, model_hash: str) -> bool:
-        """True when ``key`` was done with the same input and model and its output exists."""
+    def is_done(self, key: str, input_hash: str, model_hash: str, *, report: bool = False) -> bool:
+        """True when ``key`` was done with the same input and model and its output exists (with
+        ``report``: its metrics and report as well)."""
         entry = self.entries.get(key)
+        if entry is None:
+            return False
+        outputs = [entry.output] + ([entry.metrics, entry.report] if report else [])
         return (
-            entry is not None
-            and entry.status == DONE
+            entry.status == DONE
             and entry.input_hash == input_hash
             and entry.model_hash == model_hash
-            and entry.output is not None
-            and (self.out_dir / entry.output).is_file()
+            and all(path is not None and (self.out_dir / path).is_file() for path in outputs)
         )
 
     def record(self, entry: Entry) -> None:

@@ -4,10 +4,14 @@ Tasks return their results to this process, which alone writes ``DIR``: an input
 written (atomically) only once all its ranges have come back, and only then is it marked done,
 so a worker that dies mid-task leaves nothing behind; Dask runs the task again on another worker
 (``distributed.scheduler.allowed-failures`` times, then the input is recorded as failed).
+With reports, an input's stitched results go back to a worker for its metrics and HTML report
+(``reports.build_report``: the worker reads the input's key frames), and its JSONL, metrics and
+report are written together when that task returns; a report that cannot be built fails the input.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -22,6 +26,7 @@ from pathlib import Path
 from usguide import __version__
 from usguide.batch.inputs import BatchInput
 from usguide.batch.manifest import DONE, FAILED, Entry, Manifest, write_atomic
+from usguide.batch.reports import ReportJob, ReportResult, build_report
 from usguide.batch.segments import (
     SEGMENT_FRAMES,
     WARMUP_FRAMES,
@@ -43,8 +48,9 @@ try:
 except ImportError:  # the optional `batch` extra
     raise UsguideError(DASK_MISSING) from None
 
-RESULTS_DIR = "results"
+RESULTS_DIR, METRICS_DIR, REPORTS_DIR = "results", "metrics", "reports"
 SegmentTask = Callable[[Path, object, AnalyzeOptions, LineFormat], SegmentResult]
+ReportTask = Callable[[ReportJob], ReportResult]
 
 
 @dataclass
@@ -115,7 +121,9 @@ def run_batch(
     segment_frames: int = SEGMENT_FRAMES,
     warmup: int = WARMUP_FRAMES,
     progress: bool = True,
+    with_reports: bool = False,
     task: SegmentTask = run_segment,
+    report_task: ReportTask = build_report,
 ) -> BatchReport:
     """Analyses every input not yet done; writes outputs, manifest and summary under ``out_dir``.
 
@@ -129,7 +137,9 @@ def run_batch(
         force: redo inputs already done.
         segment_frames, warmup: the frame ranges of long inputs (``segments``).
         progress: Dask's progress bar on stdout.
-        task: the segment task (tests wrap it).
+        with_reports: also write each input's trainer metrics (JSON) and HTML report; an input done
+            without them is done again.
+        task, report_task: the segment and report tasks (tests wrap them).
     """
     start = time.perf_counter()
     try:
@@ -154,7 +164,9 @@ def run_batch(
         if probe.error is not None:
             _finish(manifest, item, probe.input_hash, model_hash, stitch([]), probe.error, 0, 0.0)
             report.failed[item.key] = probe.error
-        elif not force and manifest.is_done(item.key, probe.input_hash, model_hash):
+        elif not force and manifest.is_done(
+            item.key, probe.input_hash, model_hash, report=with_reports
+        ):
             report.skipped.append(item.key)
         else:
             segments = plan_segments(probe.frame_count, segment_frames, warmup)
@@ -167,23 +179,41 @@ def run_batch(
 
     owner = {future.key: key for key, futures in planned.items() for future in futures}
     parts: dict[str, dict[str, SegmentResult]] = {key: {} for key in planned}
+    reporting: dict[str, tuple[str, SegmentResult]] = {}  # report task -> its input and results
     bar = _background_progress([f for futures in planned.values() for f in futures], progress)
-    for future in distributed.as_completed([f for futures in planned.values() for f in futures]):
-        key = owner[future.key]
-        parts[key][future.key] = _result(future, _lost)
-        future.release()
-        if len(parts[key]) < len(planned[key]):
-            continue
-        done_parts = parts.pop(key)
-        whole = stitch([done_parts[f.key] for f in planned[key]])
+    finished = distributed.as_completed([f for futures in planned.values() for f in futures])
+    for future in finished:
+        if future.key in reporting:
+            key, whole = reporting.pop(future.key)
+            reported = _result(future, lambda reason: ReportResult(error=f"report: {reason}"))
+            future.release()
+        else:
+            key = owner[future.key]
+            parts[key][future.key] = _result(future, _lost)
+            future.release()
+            if len(parts[key]) < len(planned[key]):
+                continue
+            done_parts = parts.pop(key)
+            whole = stitch([done_parts[f.key] for f in planned[key]])
+            reported = None
+            if with_reports and whole.error is None:
+                path = by_key[key].path
+                job = ReportJob(path, options, whole.lines, whole.times_s, whole.calibration)
+                # In the task itself (not scattered to one worker), so a retry after that
+                # worker dies still has it.
+                pending = client.submit(report_task, job, pure=False)
+                reporting[pending.key] = (key, whole)
+                finished.add(pending)
+                continue
+        error = whole.error or (reported.error if reported is not None else None)
         wall = time.perf_counter() - submitted_at[key]
         count = len(planned[key])
-        _finish(manifest, by_key[key], hashes[key], model_hash, whole, whole.error, count, wall)
-        if whole.error is None:
+        _finish(manifest, by_key[key], hashes[key], model_hash, whole, error, count, wall, reported)
+        if error is None:
             report.done.append(key)
             report.frames += whole.frames
         else:
-            report.failed[key] = whole.error
+            report.failed[key] = error
     if bar is not None:
         bar.join(timeout=5)
     entries = [manifest.entries[item.key] for item in inputs if item.key in manifest.entries]
@@ -197,6 +227,16 @@ def output_path(out_dir: Path, key: str) -> Path:
     return out_dir / RESULTS_DIR / f"{key}.jsonl"
 
 
+def metrics_path(out_dir: Path, key: str) -> Path:
+    """Where the metrics JSON of the input named ``key`` goes (``--report``)."""
+    return out_dir / METRICS_DIR / f"{key}.json"
+
+
+def report_path(out_dir: Path, key: str) -> Path:
+    """Where the HTML report of the input named ``key`` goes (``--report``)."""
+    return out_dir / REPORTS_DIR / f"{key}.html"
+
+
 def _finish(
     manifest: Manifest,
     item: BatchInput,
@@ -206,18 +246,32 @@ def _finish(
     error: str | None,
     segments: int,
     wall_s: float,
+    reported: ReportResult | None = None,
 ) -> None:
-    """Writes a finished input's JSONL (atomically, when it succeeded), then its manifest entry."""
-    out = output_path(manifest.out_dir, item.key)
+    """Writes a finished input's JSONL, and its metrics and report when there are (each
+    atomically, when it succeeded), then its manifest entry."""
+    root = manifest.out_dir
+    out = output_path(root, item.key)
+    metrics, html = metrics_path(root, item.key), report_path(root, item.key)
+    written: list[Path] = []
     if error is None:
         write_atomic(out, lambda handle: handle.writelines(text + "\n" for text in whole.lines))
-    else:
-        out.unlink(missing_ok=True)  # an earlier run's output no longer matches the manifest
+        written.append(out)
+        if reported is not None:
+            write_atomic(metrics, lambda handle: json.dump(reported.data, handle, indent=1))
+            write_atomic(html, lambda handle: handle.write(reported.html or ""))
+            written += [metrics, html]
+    for path in {out, metrics, html} - set(written):
+        path.unlink(missing_ok=True)  # an earlier run's output no longer matches the manifest
+
+    def relative(path: Path) -> str | None:
+        return path.relative_to(root).as_posix() if path in written else None
+
     manifest.record(
         Entry(
             key=item.key,
             input=str(item.path),
-            output=out.relative_to(manifest.out_dir).as_posix() if error is None else None,
+            output=relative(out),
             input_hash=input_hash,
             model_hash=model_hash,
             usguide_version=__version__,
@@ -231,6 +285,9 @@ def _finish(
             analysis_s=round(whole.seconds, 3),
             wall_s=round(wall_s, 3),
             finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            metrics=relative(metrics),
+            report=relative(html),
+            metric_values=reported.metrics if reported is not None and error is None else None,
         )
     )
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from usguide.analysis.analyzer import FrameAnalyzer
 from usguide.sources.base import FrameSource
 from usguide.sources.frames import iter_frames
-from usguide.types import FrameResult
+from usguide.types import Calibration, FrameResult
 
 # The JSON object of one frame: ``usguide.commands.analyze.result_line``, which the command passes
 # in (this package sits below ``commands`` and does not import it).
@@ -47,9 +47,14 @@ class SegmentResult:
     """The JSON lines of one range (``usguide analyze``'s), or why it failed.
 
     ``frames`` counts lines, ``found`` lines with a needle; ``seconds`` is the analysis time.
+    ``times_s`` is each line's source time (s) and ``calibration`` the scale and image region the
+    analyzer used (the first frame's with a scale, else the first frame's): what the metrics of
+    ``--report`` need besides the lines.
     """
 
     lines: list[str] = field(default_factory=list)
+    times_s: list[float] = field(default_factory=list)
+    calibration: Calibration | None = None
     frames: int = 0
     found: int = 0
     predicted: int = 0
@@ -103,6 +108,11 @@ def analyze_segment(
         if frame.index < segment.start:
             continue
         result.lines.append(json.dumps(line(frame_result, analyzer)))
+        result.times_s.append(frame.source_ms / 1000.0)
+        result.calibration = _first_scaled(
+            result.calibration,
+            Calibration(analyzer.mm_per_px_of(frame), analyzer.region_of(frame)),
+        )
         result.frames += 1
         needle = frame_result.needle
         if needle is not None:
@@ -120,9 +130,18 @@ def stitch(parts: list[SegmentResult]) -> SegmentResult:
         if part.error is not None and whole.error is None:
             whole.error = part.error
         whole.lines.extend(part.lines)
+        whole.times_s.extend(part.times_s)
+        whole.calibration = _first_scaled(whole.calibration, part.calibration)
         whole.frames += part.frames
         whole.found += part.found
         whole.predicted += part.predicted
         whole.confidence_sum += part.confidence_sum
         whole.seconds += part.seconds
     return whole
+
+
+def _first_scaled(kept: Calibration | None, new: Calibration | None) -> Calibration | None:
+    """The first calibration with a scale, else the first one."""
+    if kept is None or (kept.mm_per_px is None and new is not None and new.mm_per_px is not None):
+        return new
+    return kept

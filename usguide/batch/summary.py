@@ -1,4 +1,9 @@
-"""The archive's summary table: one row per input, as CSV, and as Parquet when pyarrow is there."""
+"""The archive's summary table: one row per input, as CSV, and as Parquet when pyarrow is there.
+
+Besides the manifest's columns, one column per trainer metric (``usguide.review.metrics``; the
+same names, empty for inputs without a report), so tables of runs with and without ``--report``
+have the same schema.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +12,27 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 from usguide.batch.manifest import Entry, write_atomic, write_atomic_path
+from usguide.review.metrics import SessionMetrics
 
 SUMMARY_NAME = "summary"
-COLUMNS = [f.name for f in fields(Entry)] + ["needle_fraction"]
+# Every metric but its frame count (the manifest's ``frames``).
+METRIC_COLUMNS = [f.name for f in fields(SessionMetrics) if f.name != "frames"]
+COLUMNS = [f.name for f in fields(Entry) if f.name != "metric_values"] + ["needle_fraction"]
+assert not set(METRIC_COLUMNS) & set(COLUMNS), "a metric is named like a manifest column"
+COLUMNS += METRIC_COLUMNS
 
 
 def summary_rows(entries: list[Entry]) -> list[dict]:
-    """The manifest's entries as rows, with the fraction of frames that have a needle."""
+    """The manifest's entries as rows, with the fraction of frames that have a needle and the
+    metrics (None without a report)."""
     rows = []
     for entry in entries:
         row = asdict(entry)
+        values = row.pop("metric_values") or {}
         row["needle_fraction"] = (
             round(entry.needle_frames / entry.frames, 4) if entry.frames else None
         )
+        row.update({name: values.get(name) for name in METRIC_COLUMNS})
         rows.append(row)
     return rows
 
@@ -43,6 +56,7 @@ def write_summary(out_dir: Path, entries: list[Entry]) -> list[Path]:
         return written
     parquet_path = out_dir / f"{SUMMARY_NAME}.parquet"
     types = {name: pa.float64() for name in _FLOATS} | {name: pa.int64() for name in _INTS}
+    types |= {name: pa.bool_() for name in _BOOLS}
     schema = pa.schema([(name, types.get(name, pa.string())) for name in COLUMNS])
     table = pa.Table.from_pylist(rows, schema=schema)
     write_atomic_path(parquet_path, lambda temp: pq.write_table(table, temp))
@@ -50,5 +64,7 @@ def write_summary(out_dir: Path, entries: list[Entry]) -> list[Path]:
     return written
 
 
+_INTS = {"frames", "needle_frames", "predicted_frames", "segments", "lost_episodes", "redirections"}
+_BOOLS = {"target_hit"}
 _FLOATS = {"mean_confidence", "analysis_s", "wall_s", "needle_fraction"}
-_INTS = {"frames", "needle_frames", "predicted_frames", "segments"}
+_FLOATS |= set(METRIC_COLUMNS) - _INTS - _BOOLS

@@ -70,7 +70,7 @@ def probe_input(path: Path, options: AnalyzeOptions) -> Probe:
     """Hashes an input and opens it to count its frames (a task: errors are returned)."""
     try:
         input_hash = content_hash(path)
-        with _source(path, options) as source:
+        with open_input(path, options) as source:
             if source.read() is None:
                 return Probe(input_hash, error=f"{path} has no frames")
             return Probe(input_hash, source.info.frame_count)
@@ -86,7 +86,7 @@ def run_segment(
         detector = cached_detector(options)
         # As in `usguide analyze`: the region and scale reach the analyzer on the frames.
         analyzer = FrameAnalyzer(detector, track=options.track)
-        with _source(path, options) as source:
+        with open_input(path, options) as source:
             return analyze_segment(source, analyzer, segment, line)
     except Exception as exc:  # noqa: BLE001 - any reason becomes the input's one-line failure
         return SegmentResult(error=one_line(exc))
@@ -100,7 +100,8 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
 
 
-def _source(path: Path, options: AnalyzeOptions):  # noqa: ANN202 - a FrameSource, opened by `with`
+def open_input(path: Path, options: AnalyzeOptions):  # noqa: ANN202 - a FrameSource
+    """The input's frame source with the batch's calibration options (open it with ``with``)."""
     return make_source(
         str(path),
         roi=options.roi,

@@ -28,8 +28,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Run `usguide analyze` on every input (session folders, videos, DICOM files, "
         "image folders, or folders searched for them) on a Dask cluster: an embedded local one "
         "by default, or --scheduler tcp://HOST:8786. Writes DIR/results/<input>.jsonl, "
-        "DIR/manifest.json and DIR/summary.csv (+ .parquet with pyarrow). Inputs already done "
-        "with the same input and model hash are skipped. Needs `pip install 'usguide[batch]'`.",
+        "DIR/manifest.json and DIR/summary.csv (+ .parquet with pyarrow); with --report also "
+        "DIR/metrics/<input>.json and DIR/reports/<input>.html. Inputs already done with the same "
+        "input and model hash are skipped. Needs `pip install 'usguide[batch]'`.",
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="inputs or folders of them")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="batch folder")
@@ -70,6 +71,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=WARMUP_FRAMES,
         metavar="W",
         help=f"frames analysed before each range to re-seed the tracker (default {WARMUP_FRAMES})",
+    )
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="also write each input's trainer metrics (JSON) and HTML report (as usguide report; "
+        "the metrics become summary columns)",
     )
     parser.add_argument("--force", action="store_true", help="redo inputs already done")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -116,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
             segment_frames=args.segment_frames,
             warmup=args.warmup_frames,
             progress=not args.quiet,
+            with_reports=args.report,
         )
     for key, reason in report.failed.items():
         sys.stderr.write(f"batch: failed {key}: {reason}\n")

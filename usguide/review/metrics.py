@@ -3,13 +3,15 @@
 In the spirit of Perk Tutor (3D Slicer): elapsed time, path length, targets hit (tip within 3 mm),
 path inefficiency; plus what an in-plane ultrasound-guided insertion needs: how long the tip was
 seen, lost episodes, redirections, depth, angle and the final trajectory's miss.
-``session_metrics(session)`` is the one call other packages (batch, gui, report) use.
+``session_metrics(session)`` is the one call other packages (batch, gui, report) use;
+``results_metrics(results, t_s, calibration)`` measures per-frame results of any input.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +20,8 @@ import numpy as np
 from usguide.defaults import WARMUP_FRAMES
 from usguide.errors import UsguideError
 from usguide.geometry import point_line_distance
-from usguide.review.track import NeedleTrack
-from usguide.types import Point
+from usguide.review.track import NeedleTrack, results_track
+from usguide.types import Calibration, Point
 
 LOST_GAP_S = 0.5  # a gap in the tip's measurements longer than this is a lost episode
 REDIRECT_WITHDRAW_MM = 2.0  # a redirection: a withdrawal of at least this much ...
@@ -312,6 +314,31 @@ def _latency(latency_ms: np.ndarray) -> dict:
             "latency_p99_ms": float(p99), "latency_max_ms": float(np.max(values))}  # fmt: skip
 
 
+def results_metrics(
+    results: Sequence[dict | None],
+    t_s: Sequence[float] | np.ndarray,
+    calibration: Calibration,
+    *,
+    target: Point | None = None,
+) -> SessionMetrics:
+    """The metrics of per-frame results in frame order, for inputs that are not sessions (a
+    video, DICOM, images analysed by ``usguide batch``) as for sessions.
+
+    Args:
+        results: one ``FrameResult.to_json()`` object (or ``usguide analyze`` line) per frame;
+            None for a frame without a result.
+        t_s: each frame's time in seconds (any origin), ascending.
+        calibration: the scale and image region the results were computed with.
+        target: a target (full-frame pixels) for every frame instead of the results' own.
+
+    Raises:
+        UsguideError: no frame.
+    """
+    if not len(results):
+        raise UsguideError("no frame; nothing to measure")
+    return compute_metrics(results_track(results, t_s, calibration, target), target)
+
+
 def session_metrics(
     session: str | Path,
     *,
@@ -326,10 +353,20 @@ def session_metrics(
     Raises:
         UsguideError: not a session, or no needle results and no way to compute them.
     """
+    from usguide.record.reader import SessionReader
     from usguide.review.recompute import session_track
 
+    if not recompute:
+        with SessionReader(session) as reader:
+            t_ns = reader.t_capture_ns.copy()
+            calibration = reader.calibration
+            recorded = dict(reader.results)
+        if recorded and len(t_ns):
+            results = [recorded.get(index) for index in range(len(t_ns))]
+            t_s = (t_ns - t_ns[0]) / 1e9
+            return results_metrics(results, t_s, calibration, target=target)
     track = session_track(
-        session, recompute=recompute, detector=detector, model_path=model_path, target=target
+        session, recompute=True, detector=detector, model_path=model_path, target=target
     )
     if not len(track):
         raise UsguideError(f"{session} holds no frame; nothing to measure")

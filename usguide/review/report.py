@@ -8,6 +8,7 @@ image region only, with no text burned in.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +35,11 @@ from usguide.review.metrics import (
     tip_series,
 )
 from usguide.review.recompute import session_track
-from usguide.review.track import NeedleTrack
-from usguide.types import Point
+from usguide.review.track import NeedleTrack, results_track
+from usguide.types import Calibration, Point
+
+# Reads the images of frames (indices of the track) for the key frames.
+FrameReader = Callable[[list[int]], list[np.ndarray]]
 
 # label, unit, decimals (None: as is)
 _SHOWN = {
@@ -63,9 +67,9 @@ _SHOWN = {
 
 @dataclass
 class SessionReview:
-    """Everything the report shows of one session."""
+    """Everything the report shows of one session (or other input: no procedure record)."""
 
-    procedure: SessionProcedure
+    procedure: SessionProcedure | None  # None: not a usguide session (a video, DICOM, images)
     track: NeedleTrack
     metrics: SessionMetrics
     series: TipSeries
@@ -98,15 +102,62 @@ def review_session(
     track = session_track(
         session, recompute=recompute, detector=detector, model_path=model_path, target=target
     )
+    source = f"recomputed now ({detector} detector)" if recompute else "recorded with the session"
+    return _review(track, session_frames(session), procedure, source, target)
+
+
+def review_results(
+    results: Sequence[dict | None],
+    t_s: Sequence[float] | np.ndarray,
+    calibration: Calibration,
+    frames: FrameReader,
+    *,
+    procedure: SessionProcedure | None = None,
+    results_from: str = "computed by usguide batch",
+    target: Point | None = None,
+) -> SessionReview:
+    """Measures and draws per-frame results of any input (``usguide batch --report``).
+
+    Args:
+        results, t_s, calibration, target: as for ``metrics.results_metrics``.
+        frames: reads the images of the key frames (positions in ``results``).
+        procedure: the session's procedure record; None for inputs that are not sessions.
+        results_from: where the results came from, as the report says it.
+
+    Raises:
+        UsguideError: no frame.
+    """
+    if not len(results):
+        raise UsguideError("no frame; nothing to review")
+    track = results_track(results, t_s, calibration, target)
+    return _review(track, frames, procedure, results_from, target)
+
+
+def session_frames(session: str | Path) -> FrameReader:
+    """Reads frames of a session folder (one reader opened per call)."""
+
+    def read(indices: list[int]) -> list[np.ndarray]:
+        with SessionReader(session) as reader:
+            return [reader.frame(index) for index in indices]
+
+    return read
+
+
+def _review(
+    track: NeedleTrack,
+    frames: FrameReader,
+    procedure: SessionProcedure | None,
+    results_from: str,
+    target: Point | None,
+) -> SessionReview:
     metrics = compute_metrics(track, target)
     series = tip_series(track)
-    source = f"recomputed now ({detector} detector)" if recompute else "recorded with the session"
-    frames = _key_frames(session, track, series, target)
-    return SessionReview(procedure, track, metrics, series, frames, source, target)
+    key_frames = _key_frames(frames, track, series, target)
+    return SessionReview(procedure, track, metrics, series, key_frames, results_from, target)
 
 
 def _key_frames(
-    session: str | Path, track: NeedleTrack, series: TipSeries, target: Point | None
+    frames: FrameReader, track: NeedleTrack, series: TipSeries, target: Point | None
 ) -> list[tuple[str, bytes]]:
     if len(series.index) == 0:
         return []
@@ -119,32 +170,35 @@ def _key_frames(
     picks["last measured"] = int(series.index[-1])
     out = []
     roi = track.calibration.roi
-    with SessionReader(session) as reader:
-        for caption, index in picks.items():
-            aim = target if target is not None else track.target_px[index]
-            png = key_frame_png(
-                reader.frame(index),
-                roi,
-                series.tips_px,
-                tuple(track.tip_px[index]),
-                tuple(track.entry_px[index]),
-                None if aim is None else tuple(aim),
-            )
-            out.append((f"{caption} ({track.t_s[index]:.1f} s)", png))
+    images = frames(list(picks.values()))
+    for (caption, index), image in zip(picks.items(), images, strict=True):
+        aim = target if target is not None else track.target_px[index]
+        png = key_frame_png(
+            image,
+            roi,
+            series.tips_px,
+            tuple(track.tip_px[index]),
+            tuple(track.entry_px[index]),
+            None if aim is None else tuple(aim),
+        )
+        out.append((f"{caption} ({track.t_s[index]:.1f} s)", png))
     return out
 
 
 def report_json(review: SessionReview, compare: SessionReview | None = None) -> dict:
-    """The report's data: procedure, flags, edits, metrics (with their definitions)."""
+    """The report's data: procedure, flags, edits, metrics (with their definitions); procedure
+    None (no flags, no edits) for an input that is not a session."""
+    state = review.procedure
     out = {
-        "procedure": review.procedure.current.to_json(),
-        "flags": [f.__dict__ for f in review.procedure.flags],
-        "edits": [edit.to_json() for edit in review.procedure.edits],
+        "procedure": state.current.to_json() if state is not None else None,
+        "flags": [f.__dict__ for f in state.flags] if state is not None else [],
+        "edits": [edit.to_json() for edit in state.edits] if state is not None else [],
         "results": review.results_from,
         "metrics": review.metrics.to_json(),
         "definitions": DEFINITIONS,
     }
-    out["procedure"].pop("legacy", None)
+    if out["procedure"] is not None:
+        out["procedure"].pop("legacy", None)
     if compare is not None:
         out["compare"] = {"metrics": compare.metrics.to_json(), "results": compare.results_from}
     return out
@@ -223,11 +277,14 @@ figcaption { font-size: 12px; color: #444; } .legend span { display: inline-bloc
 """
 
 
-def report_html(review: SessionReview, compare: SessionReview | None = None) -> str:
-    """The self-contained HTML report (and, with ``compare``, the other session beside it)."""
-    state = review.procedure
+def _procedure_section(state: SessionProcedure | None) -> tuple[str, str]:
+    """The title's end and the procedure, flags and edits section."""
+    if state is None:
+        return "input without a procedure record", (
+            '<h2>Procedure and checklist</h2><p class="none">Not a usguide session (a video, '
+            "DICOM or image folder): no procedure record, checklist or edit history.</p>"
+        )
     record = state.current
-    title = "Needle insertion review"
     case = html.escape(record.case_id or "no case ID")
     kind = html.escape(value_text(record.type) or "procedure type not given")
     flags = (
@@ -249,6 +306,21 @@ def report_html(review: SessionReview, compare: SessionReview | None = None) -> 
         )
         or "<li>no edits since recording</li>"
     )
+    legacy = (f"<p class=\"none\">{len(record.legacy)} free-form field(s) of an older usguide are "
+              "not shown here (usguide session show).</p>") if record.legacy else ""  # fmt: skip
+    return (
+        f"{kind}, case {case}",
+        f"""<h2>Procedure and checklist</h2>
+<table>{_procedure_rows(state)}</table>{legacy}
+<h3>Flags (missing or contradictory answers)</h3><ul>{flags}</ul>
+<h3>Edit history</h3><ul>{edits}</ul>""",
+    )
+
+
+def report_html(review: SessionReview, compare: SessionReview | None = None) -> str:
+    """The self-contained HTML report (and, with ``compare``, the other session beside it)."""
+    title = "Needle insertion review"
+    heading, procedure = _procedure_section(review.procedure)
     frames = (
         "".join(
             f"<figure>{png_img_tag(png, caption)}<figcaption>{html.escape(caption)}</figcaption>"
@@ -258,22 +330,17 @@ def report_html(review: SessionReview, compare: SessionReview | None = None) -> 
         or "<p>The tip was never measured: no key frames.</p>"
     )
     reviews = [("this session", review)] + ([("compared session", compare)] if compare else [])
-    legacy = (f"<p class=\"none\">{len(record.legacy)} free-form field(s) of an older usguide are "
-              "not shown here (usguide session show).</p>") if record.legacy else ""  # fmt: skip
     compare_plots = ""
     if compare is not None:
         compare_plots = "<h2>Compared session</h2>" + _plots(compare)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title><style>{_STYLE}</style></head>
 <body>
-<h1>{title}: {kind}, case {case}</h1>
+<h1>{title}: {heading}</h1>
 <p>Needle results {html.escape(review.results_from)}. De-identified: no patient name, birth date,
 folder name or recording date; pictures show the image region only. Yellow: the tip's path;
 green: the needle on that frame; red cross: the target.</p>
-<h2>Procedure and checklist</h2>
-<table>{_procedure_rows(state)}</table>{legacy}
-<h3>Flags (missing or contradictory answers)</h3><ul>{flags}</ul>
-<h3>Edit history</h3><ul>{edits}</ul>
+{procedure}
 <h2>Metrics</h2>
 {_metrics_table(reviews)}
 <h2>Key frames</h2>

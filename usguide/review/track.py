@@ -1,11 +1,13 @@
 """A session's needle track: per-frame times, tip and entry, measured or predicted, target.
 
-The one input of the metrics, built from a session's recorded results (``track_from_results``) or
-from results computed now (``usguide.review.recompute``), or written directly in tests.
+The one input of the metrics, built from a session's recorded results (``track_from_results``),
+from per-frame results in order such as ``usguide batch``'s (``results_track``), from results
+computed now (``usguide.review.recompute``), or written directly in tests.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,6 +87,30 @@ def track_from_results(
         if not 0 <= index < len(track) or not data:
             continue
         set_frame(track, index, data)
+    if target is not None:
+        track.target_px[:] = (target.x, target.y)
+    return track
+
+
+def results_track(
+    results: Sequence[dict | None],
+    t_s: Sequence[float] | np.ndarray,
+    calibration: Calibration,
+    target: Point | None = None,
+) -> NeedleTrack:
+    """The track of per-frame results in frame order (``FrameResult.to_json()`` objects or
+    ``usguide analyze`` lines; None: no result), at times ``t_s`` (seconds, any origin).
+
+    Raises:
+        ValueError: ``results`` and ``t_s`` differ in length.
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    if len(t) != len(results):
+        raise ValueError(f"{len(results)} results but {len(t)} timestamps")
+    track = empty_track(t - t[0] if len(t) else t, calibration)
+    for index, data in enumerate(results):
+        if data:
+            set_frame(track, index, data)
     if target is not None:
         track.target_px[:] = (target.x, target.y)
     return track
