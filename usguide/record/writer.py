@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import queue
-import shutil
 import threading
 import time
 from collections.abc import Sequence
@@ -31,10 +30,10 @@ from usguide.record.format import (
     FRAMES_FILE,
     META_FILE,
     RESULTS_FILE,
-    SESSION_FILES,
     json_default,
     write_json_atomic,
 )
+from usguide.record.session_folder import check_disk, prepare_folder
 from usguide.record.video_out import (
     FrameShape,
     as_stored,
@@ -138,8 +137,8 @@ class SessionWriter:
         """
         if self._thread is not None:
             return self
-        self._prepare_folder()
-        self._check_disk()
+        prepare_folder(self.path, self.overwrite)
+        check_disk(self.path, self.min_free_bytes)
         self._started_iso = datetime.datetime.now().astimezone().isoformat(timespec="milliseconds")
         try:
             self._frames_handle = open(self.path / FRAMES_FILE, "w", encoding="utf-8", newline="")
@@ -256,41 +255,7 @@ class SessionWriter:
             return 0.0
         return (self._last_t_ns - self._first_t_ns) / 1e9
 
-    # ----------------------------------------------------------------------------- folder and meta
-    def _prepare_folder(self) -> None:
-        path = self.path
-        try:
-            if path.exists() and not path.is_dir():
-                raise UsguideError(f"{path} is a file, not a folder; choose a new --out")
-            if path.is_dir() and any(path.iterdir()):
-                if not self.overwrite:
-                    raise UsguideError(f"{path} exists; choose a new --out or pass --overwrite")
-                others = sorted(p.name for p in path.iterdir() if p.name not in SESSION_FILES)
-                if others:
-                    raise UsguideError(
-                        f"{path} holds files that are not part of a session "
-                        f"({', '.join(others[:3])}); choose a new --out"
-                    )
-                for name in SESSION_FILES:
-                    (path / name).unlink(missing_ok=True)
-            path.mkdir(parents=True, exist_ok=True)
-            probe = path / ".usguide-write-test"
-            probe.write_bytes(b"")
-            probe.unlink()
-        except OSError as exc:
-            raise UsguideError(
-                f"cannot write a session to {path}: {exc.strerror or exc}; choose another --out"
-            ) from None
-
-    def _check_disk(self) -> None:
-        free = shutil.disk_usage(self.path).free
-        if free < self.min_free_bytes:
-            raise UsguideError(
-                f"only {free / 2**20:.0f} MB free at {self.path} "
-                f"(need {self.min_free_bytes / 2**20:.0f} MB); "
-                "free some space or choose another --out"
-            )
-
+    # ------------------------------------------------------------------------------------- meta
     def _meta(self, complete: bool) -> dict:
         roi = self.calibration.roi
         meta: dict[str, Any] = {
@@ -365,7 +330,7 @@ class SessionWriter:
             self._sync()
         if now - self._last_disk_check_ns > DISK_CHECK_INTERVAL_NS:
             self._last_disk_check_ns = now
-            self._check_disk()
+            check_disk(self.path, self.min_free_bytes)
 
     def _open_video(self, image: np.ndarray) -> None:
         self._video = open_video_writer(
