@@ -12,10 +12,10 @@ from usguide.detect.evaluation import (
     ClipTruth,
     FrameTruth,
     combine,
-    format_strata,
     load_truth,
     score_clip,
 )
+from usguide.detect.evaluation_table import format_strata
 from usguide.detect.strata import OBVIOUS, format_stratum_table, frame_strata
 from usguide.errors import UsguideError
 from usguide.types import Needle, Point, Roi

@@ -23,10 +23,10 @@ from usguide.detect.evaluation import (
     ClipScore,
     ClipTruth,
     combine,
-    format_table,
     load_truth,
     score_clip,
 )
+from usguide.detect.evaluation_table import format_table
 from usguide.detect.factory import add_detector_arguments, make_detector
 from usguide.detect.hits import HIT_ANGLE_DEG, HIT_TIP_DIAGONAL, HIT_TIP_MM
 from usguide.detect.strata import format_stratum_table
