@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults import corpus
+from tests.faults import corpus, models
 
 REPO = Path(__file__).resolve().parents[2]
 CASE_TIMEOUT_S = 90  # per command; generous for a loaded 2-core machine: running past it is a hang
@@ -35,7 +35,7 @@ SKIPPED = {  # frames each partial input cannot deliver, as analyze must report 
 def inputs(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("corpus")
     built = {name: build(folder) for name, build in corpus.INPUTS.items()}
-    built.update({name: build(folder) for name, build in corpus.MODELS.items()})
+    built.update({name: build(folder) for name, build in models.MODELS.items()})
     return built
 
 
@@ -76,7 +76,7 @@ def cases(inputs: dict[str, Path], out: Path) -> list[dict]:
             }
         )
     video = str(inputs["valid_video"])
-    for name in corpus.MODELS:
+    for name in models.MODELS:
         runs.append(
             {
                 "id": f"model:{name}",
@@ -211,7 +211,7 @@ def test_analyze_allow_partial_writes_every_decodable_frame(results, name) -> No
     assert lines and all(json.loads(line)["frame"] >= 0 for line in lines)
 
 
-@pytest.mark.parametrize("name", list(corpus.MODELS))
+@pytest.mark.parametrize("name", list(models.MODELS))
 def test_model_contract(results, name) -> None:
     assert_one_line_error(results[f"model:{name}"], "model ")
 
