@@ -93,3 +93,19 @@ def test_replay_plays_at_chosen_speed_and_loops(qtbot, replay_window):  # noqa: 
         return any(index < 3 for index in after_end)
 
     qtbot.waitUntil(looped, timeout=20000)
+
+
+def test_keyboard_space_pauses_and_arrows_step(qtbot, replay_window):  # noqa: ANN001
+    from PyQt5 import QtCore
+
+    window = replay_window
+    assert window.runtime.replay.playing
+    qtbot.keyClick(window, QtCore.Qt.Key_Space)  # Space pauses a replay (not freeze)
+    qtbot.waitUntil(lambda: not window.runtime.replay.playing, timeout=2000)
+    window.runtime.replay_seek(3)
+    wait_for_frame(qtbot, window, 3)
+    qtbot.keyClick(window, QtCore.Qt.Key_Right)
+    wait_for_frame(qtbot, window, 4)
+    qtbot.keyClick(window, QtCore.Qt.Key_Left)
+    qtbot.keyClick(window, QtCore.Qt.Key_Left)
+    wait_for_frame(qtbot, window, 2)

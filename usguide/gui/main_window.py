@@ -124,8 +124,8 @@ class MainWindow(QtWidgets.QMainWindow):
             "?": self.help.toggle,
             "Shift+?": self.help.toggle,
             "H": self.help.toggle,
-            "Left": lambda: self._replay("step", -1),
-            "Right": lambda: self._replay("step", 1),
+            "Left": lambda: self._replay(self.runtime.replay_step)(-1),
+            "Right": lambda: self._replay(self.runtime.replay_step)(1),
         }
         for keys, slot in bindings.items():
             shortcut = QtWidgets.QShortcut(QtGui.QKeySequence(keys), self)
@@ -287,7 +287,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_space(self) -> None:
         replay = self.runtime.replay
         if replay is not None:
-            self._replay("set_playing", not replay.playing)
+            self._replay(self.runtime.replay_set_playing)(not replay.playing)
         else:
             self.controls.freeze_button.toggle()
 
