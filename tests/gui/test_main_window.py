@@ -268,3 +268,13 @@ def test_lowest_latency_overlay_moves_with_the_needle(window):  # noqa: ANN001
     window.predict_overlay = False
     show(window, live_result(11, moving, 10))
     assert window.overlay.tip.pos().x() == pytest.approx(NEEDLE.tip.x)
+
+
+def test_procedure_panel_is_hidden_until_asked_for(qtbot, window):  # noqa: ANN001
+    from PyQt5 import QtCore
+
+    assert not window.procedure_dock.isVisible()  # the image takes the screen at the bedside
+    qtbot.keyClick(window, QtCore.Qt.Key_P)
+    qtbot.waitUntil(window.procedure_dock.isVisible, timeout=2000)
+    qtbot.keyClick(window, QtCore.Qt.Key_P)
+    qtbot.waitUntil(lambda: not window.procedure_dock.isVisible(), timeout=2000)

@@ -14,6 +14,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Esc", "clear the target (or close this help)"),
     ("F", "full screen"),
     ("S", "snapshot to PNG with the overlay"),
+    ("P", "procedure panel (type, checklist) on / off"),
     ("← / →", "replay: step one frame back / forward"),
     ("? or H", "show / hide this help"),
 )

@@ -84,9 +84,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controls = ControlsPanel()
         outer.addWidget(self.controls)
         self.procedure = ProcedurePanel()  # before and during recording (a dock: can be closed)
-        dock = QtWidgets.QDockWidget("Procedure", self)
-        dock.setWidget(self.procedure)
-        self.addDockWidget(QtCore.Qt.RightDockWidgetArea, dock)
+        self.procedure_dock = QtWidgets.QDockWidget("Procedure", self)
+        self.procedure_dock.setWidget(self.procedure)
+        self.addDockWidget(QtCore.Qt.RightDockWidgetArea, self.procedure_dock)
+        # Hidden until asked for (P): at the bedside the image, not a form, takes the screen.
+        self.procedure_dock.hide()
         self.setCentralWidget(central)
         self.status = self.statusBar()
         self.image_view.clicked.connect(self._on_image_click)
@@ -124,6 +126,7 @@ class MainWindow(QtWidgets.QMainWindow):
             "?": self.help.toggle,
             "Shift+?": self.help.toggle,
             "H": self.help.toggle,
+            "P": lambda: self.procedure_dock.setVisible(not self.procedure_dock.isVisible()),
             "Left": lambda: self._replay(self.runtime.replay_step)(-1),
             "Right": lambda: self._replay(self.runtime.replay_step)(1),
         }
