@@ -11,7 +11,6 @@ window around the detector's tip. It never moves the line, only the tip along it
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, replace
 
 import cv2
@@ -46,10 +45,11 @@ class TipRefineConfig:
     enabled: bool = True
 
 
-def _profiles(
+def _contrast(
     region: np.ndarray, entry: np.ndarray, unit: np.ndarray, along: np.ndarray, half_width: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Shaft echo (brightest of a few lines across the shaft) and tissue level beside it."""
+) -> np.ndarray:
+    """Shaft echo (brightest of a few lines across the shaft) above the tissue level beside it,
+    per position along the line; NaN where the samples leave the region."""
     normal = np.array([-unit[1], unit[0]])
     core = np.linspace(-half_width, half_width, 5)
     near, far = 2 * half_width + 3, 4 * half_width + 6
@@ -67,10 +67,12 @@ def _profiles(
         & (map_y >= 0)
         & (map_y <= region.shape[0] - 1)
     )
-    samples[~inside] = np.nan
-    shaft = np.nanmax(samples[:, : len(core)], axis=1)
-    tissue = np.nanmedian(samples[:, len(core) :], axis=1)
-    return shaft, tissue
+    # A position counts only where the shaft and the tissue on both sides lie inside the region
+    # (no NaN arithmetic: numpy's warnings about it would need a thread-unsafe filter per frame).
+    valid = inside.all(axis=1)
+    shaft = samples[:, : len(core)].max(axis=1)
+    tissue = np.median(samples[:, len(core) :], axis=1)
+    return np.where(valid, shaft - tissue, np.nan)
 
 
 def refine_tip(
@@ -97,10 +99,7 @@ def refine_tip(
     along = np.arange(start * 0.5, length + window, 1.0)  # from half-way up the shaft
     # The echo's thickness grows with the region's resolution: about 1 px per 250 px of region.
     half_width = max(1.5, max(region.shape) / 250.0)
-    with warnings.catch_warnings():  # samples off the region are NaN on purpose
-        warnings.simplefilter("ignore", RuntimeWarning)
-        shaft, tissue = _profiles(region, entry, unit, along, half_width)
-    contrast = shaft - tissue
+    contrast = _contrast(region, entry, unit, along, half_width)
     valid = ~np.isnan(contrast)
     if valid.sum() < 10:
         return fit
