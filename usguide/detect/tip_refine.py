@@ -71,7 +71,7 @@ def _contrast(
     # (no NaN arithmetic: numpy's warnings about it would need a thread-unsafe filter per frame).
     valid = inside.all(axis=1)
     shaft = samples[:, : len(core)].max(axis=1)
-    tissue = np.median(samples[:, len(core) :], axis=1)
+    tissue = np.sort(samples[:, len(core) :], axis=1)[:, 3:5].mean(axis=1)  # median of the 8
     return np.where(valid, shaft - tissue, np.nan)
 
 
@@ -121,14 +121,10 @@ def refine_tip(
 
 def _walk_end(above: np.ndarray, along: np.ndarray, max_gap: float) -> float | None:
     """Walking out from the confident part of the shaft: the last 'above' before a longer gap."""
-    end = None
-    gap = 0.0
-    for index in range(len(along)):
-        if above[index]:
-            end = float(along[index])
-            gap = 0.0
-        elif end is not None:
-            gap += 1.0
-            if gap > max_gap:
-                break
-    return end
+    hits = np.flatnonzero(above)
+    if hits.size == 0:
+        return None
+    # Samples are 1 px apart: a jump of more than max_gap + 1 between hits is a gap that ends it.
+    breaks = np.flatnonzero(np.diff(hits) > max_gap + 1)
+    last = hits[breaks[0]] if breaks.size else hits[-1]
+    return float(along[last])
