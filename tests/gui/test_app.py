@@ -84,3 +84,13 @@ def test_paint_stats_adds_render_to_update_and_skips_warmup():
     assert summary.frames == 3
     assert summary.max_ms == pytest.approx(4.0) and summary.p50_ms == pytest.approx(3.5)
     assert stats.display_fps(now_ns=200_000_000) == pytest.approx(10.0)
+
+
+def test_paint_stats_cpu_per_frame_is_the_gui_thread_time_between_painted_frames():
+    stats = PaintStats(warmup=1)
+    for cpu_ms in (0, 100, 103, 109, 110):  # warm-up, its next frame, then 3 costed frames
+        stats.add_update(1_000_000, now_ns=cpu_ms * 1_000_000, cpu_ns=cpu_ms * 1_000_000)
+    summary = stats.summary()
+    assert summary.cpu_p50_ms == pytest.approx(3.0) and summary.cpu_p95_ms == pytest.approx(5.7)
+    stats.reset()
+    assert stats.summary().p95_ms == 0.0 and stats.frames == 5
