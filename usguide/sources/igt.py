@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
+from usguide.defaults import IGTL_PORT
 from usguide.errors import UsguideError
 from usguide.sources.base import FrameSource
 from usguide.sources.convert import to_frame_image
@@ -23,7 +24,7 @@ from usguide.types import Calibration, Frame, SourceInfo, SourceState
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORT = 18944
+DEFAULT_PORT = IGTL_PORT
 _HEADER_SIZE = 58
 _RETRY_S = 0.25
 
