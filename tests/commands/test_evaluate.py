@@ -113,6 +113,11 @@ def test_sets_side_by_side_and_pictures(tmp_path, capsys):
     assert any(p.startswith("classical/generalisation/geometry_linear/hit_b_") for p in written)
     image = cv2.imread(str(pictures / written[0]))
     assert image is not None and image.shape[0] > 100
+    # The region as it is on the left, the drawing on the right: the label never hides the needle.
+    below_caption = image[22:].astype(int)
+    green = (below_caption[..., 1] - below_caption[..., 2]) > 80
+    half = below_caption.shape[1] // 2
+    assert not green[:, :half].any() and green[:, half:].any()
     assert f"{len(written)} pictures" in out
 
 

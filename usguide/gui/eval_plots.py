@@ -234,11 +234,12 @@ def _frames(video: Path, truth: ClipTruth, indices: set[int]) -> Iterator[tuple[
 
 
 def _draw(image: np.ndarray, outcome: FrameOutcome, truth: ClipTruth) -> np.ndarray:
-    """The image region with the labelled and the reported needle drawn, and a caption."""
+    """The image region as it is (left) and with the labelled and reported needle drawn (right)."""
     height, width = image.shape[:2]
     roi = truth.roi or Roi(0, 0, width, height)
     scale = _PICTURE_SIDE / max(roi.w, roi.h)
     picture = cv2.resize(roi.crop(image), (round(roi.w * scale), round(roi.h * scale)))
+    plain = picture.copy()  # beside the drawing: the lines would hide the needle one looks for
 
     def at(point: Point) -> tuple[int, int]:
         return round((point.x - roi.x) * scale), round((point.y - roi.y) * scale)
@@ -267,9 +268,11 @@ def _draw(image: np.ndarray, outcome: FrameOutcome, truth: ClipTruth) -> np.ndar
         words.append(f"conf {needle.confidence:.2f}" + (" predicted" if needle.predicted else ""))
     if label.contrast is not None:
         words.append(f"contrast {label.contrast:.1f}x")
-    caption = np.zeros((22, picture.shape[1], 3), np.uint8)
+    gap = np.zeros((picture.shape[0], 4, 3), np.uint8)
+    both = np.hstack([plain, gap, picture])
+    caption = np.zeros((22, both.shape[1], 3), np.uint8)
     cv2.putText(caption, "  ".join(words), (4, 15), _FONT, 0.42, (255, 255, 255), 1, cv2.LINE_AA)
-    return np.vstack([caption, picture])
+    return np.vstack([caption, both])
 
 
 def _write(path: Path, image: np.ndarray) -> None:
