@@ -32,7 +32,9 @@ What is modelled:
       along-shaft brightness variation; reverberation copies at the needle-diameter (wall)
       spacing and a comet tail below the shaft, each optional; acoustic shadow; elevational
       offset and tilt so parts of the shaft (or all but the tip) drop out of the plane; clips
-      with no needle.
+      with no needle. Or a scripted insertion (``SimConfig.script``, ``simulate/script.py``):
+      the motion written out, and its true redirections, visibility, tip path and time to
+      target in ``truth.json`` (``script_truth``).
     * Motion: hand jitter, breathing-like axial compression, probe slide (needle moves along).
     * Screen capture: the image pasted into a vendor-style screen (menus, text, depth ruler,
       logo, grey bars, clock) at 1024x768 or 1280x720 (BGR).

@@ -97,6 +97,7 @@ class ClipRenderer:
                 floor,
                 res.entry,
                 extra,
+                config.script,
             )
             if res.needle
             else None

@@ -9,6 +9,7 @@ import numpy as np
 
 from usguide.errors import UsguideError
 from usguide.simulate import ranges
+from usguide.simulate.script import InsertionScript
 from usguide.types import Point, Roi
 
 VARIANTS = ("linear", "convex", "screen", "no_needle", "random")
@@ -111,6 +112,9 @@ class SimConfig:
             tip region in plane) or "tip_lost" (the tip leaves the plane); None: drawn.
         speckle_reduction: scanner-style smoothing of the log image, in PSF widths (0 = raw
             speckle, ~1.5 = a heavily smoothed modern scanner); None: drawn.
+        script: the insertion written out (advance, withdraw, re-advance, turns, out of plane)
+            instead of drawn: the truth of redirections, visibility and time to target
+            (``usguide.simulate.script``); None: drawn.
     """
 
     seed: int
@@ -140,6 +144,7 @@ class SimConfig:
     margins: bool | None = None
     surface_line: bool | None = None
     style: str = "train"
+    script: InsertionScript | None = None
 
     def validate(self) -> None:
         """Raises UsguideError when a field is out of range."""
@@ -183,6 +188,8 @@ class SimConfig:
             )
         if self.side not in (None, "left", "right"):
             raise UsguideError(f"unknown side {self.side!r}: use left or right")
+        if self.script is not None:
+            self.script.validate()
 
 
 @dataclass(frozen=True)

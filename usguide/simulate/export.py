@@ -13,6 +13,7 @@ import cv2
 from usguide.errors import UsguideError
 from usguide.simulate.clip import ClipRenderer
 from usguide.simulate.config import GroundTruth, SimConfig
+from usguide.simulate.script_truth import script_truth
 
 TRUTH_FORMAT = "usguide-sim-truth"
 TRUTH_VERSION = 1
@@ -140,6 +141,10 @@ def write_clip(out_dir: Path, config: SimConfig) -> int:
             truths.append(sim.truth)
     finally:
         video.release()
+    if config.script is not None:
+        # The insertion was written out: its true trainer metrics (redirections, visibility, tip
+        # path, time to target) go with the per-frame labels.
+        header["script_truth"] = script_truth(renderer, truths)
     write_truth(out_dir / "truth.json", header, truths)
     return len(truths)
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from usguide.simulate.look import GAUGE_MM, NeedleLook, random_look  # noqa: F401 - re-exported
 from usguide.simulate.probe import ProbeGeometry
+from usguide.simulate.script import InsertionScript
 
 # A shaft stretch is "visible" where its echo, averaged over ~9 beams, is at least this many times
 # the mean tissue echo around it: an absolute level ignores that the same needle stands out in dark
@@ -85,6 +86,7 @@ class NeedlePlan:
         floor: Callable[[float], float] | None = None,
         entry: str = "edge",
         extra: np.random.Generator | None = None,
+        script: InsertionScript | None = None,
     ) -> None:
         extra = extra if extra is not None else np.random.default_rng(0)
         depth = geometry.depth_mm
@@ -195,6 +197,19 @@ class NeedlePlan:
         else:
             self.e_tip = 2.5 * sigma * np.ones(n_frames)
             self.tilt = -float(rng.uniform(0.08, 0.2)) * np.ones(n_frames)
+        self.s_edge, self.s_goal, self.target = s_edge, s_goal, target
+        if script is not None:
+            # Written out, not drawn (the draws above still happen: the rest of the clip is the
+            # same): no jitter, so the script is the truth. Its goal is the target itself (the
+            # drawn goal stops short of it, and misses it when the puncture is below the skin).
+            goal = s_goal
+            if target is not None:
+                goal = math.hypot(target[0] - origin[0], target[1] - origin[1])
+            self.length = script.lengths(t, goal, s_edge)
+            self.angle = np.clip(angle + script.turn_rad(t), 0.0, math.radians(88.0))
+            in_plane = script.in_plane(t)
+            self.e_tip = np.where(in_plane, self.e_tip, 4.0 * sigma)
+            self.tilt = np.where(in_plane, self.tilt, 0.0)
 
     def pose(self, index: int) -> NeedlePose:
         a = float(self.angle[index])
