@@ -29,6 +29,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, metavar="R.html", help="same as --html")
     parser.add_argument("--json", type=Path, metavar="M.json", help="write the metrics as JSON")
     parser.add_argument(
+        "--pdf", type=Path, metavar="R.pdf", help="write the same report as a PDF (A4, Qt)"
+    )
+    parser.add_argument(
         "--compare", type=Path, metavar="OTHER", help="put another session (an expert's) beside it"
     )
     parser.add_argument(
@@ -50,8 +53,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Reviews the session(s) and writes what was asked for; prints one summary line."""
     html_path = args.html or args.out
-    if html_path is None and args.json is None:
-        raise UsguideError("nothing to write: give --html R.html and/or --json M.json")
+    if html_path is None and args.json is None and args.pdf is None:
+        raise UsguideError("nothing to write: give --html R.html, --pdf R.pdf and/or --json M.json")
     target = _parse_target(args.target) if args.target else None
     options = {"recompute": args.recompute, "detector": args.detector,
                "model_path": args.model, "target": target}  # fmt: skip
@@ -61,9 +64,16 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None:
         _write(args.json, json.dumps(report_json(review, compare), indent=2) + "\n")
         written.append(str(args.json))
-    if html_path is not None:
-        _write(html_path, report_html(review, compare))
-        written.append(str(html_path))
+    if html_path is not None or args.pdf is not None:
+        page = report_html(review, compare)
+        if html_path is not None:
+            _write(html_path, page)
+            written.append(str(html_path))
+        if args.pdf is not None:
+            from usguide.gui.report_pdf import write_report_pdf  # Qt only when a PDF is asked for
+
+            pages = write_report_pdf(page, args.pdf)
+            written.append(f"{args.pdf} ({pages} pages)")
     m = review.metrics
     visible = "-" if m.visible_fraction is None else f"{100 * m.visible_fraction:.0f} %"
     sys.stdout.write(

@@ -18,6 +18,7 @@ from usguide.errors import UsguideError
 from usguide.record.procedure import FIELDS
 from usguide.record.procedure_log import SessionProcedure, session_procedure, value_text
 from usguide.record.reader import SessionReader
+from usguide.review.compare import compare_plots, deltas, metric_delta
 from usguide.review.figures import (
     Series,
     key_frame_png,
@@ -200,7 +201,8 @@ def report_json(review: SessionReview, compare: SessionReview | None = None) -> 
     if out["procedure"] is not None:
         out["procedure"].pop("legacy", None)
     if compare is not None:
-        out["compare"] = {"metrics": compare.metrics.to_json(), "results": compare.results_from}
+        out["compare"] = {"metrics": compare.metrics.to_json(), "results": compare.results_from,
+                          "deltas": deltas(review, compare, _SHOWN)}  # fmt: skip
     return out
 
 
@@ -230,9 +232,16 @@ def _procedure_rows(state: SessionProcedure) -> str:
 
 def _metrics_table(reviews: list[tuple[str, SessionReview]]) -> str:
     head = "".join(f"<th>{html.escape(name)}</th>" for name, _ in reviews)
+    pair = len(reviews) == 2
+    if pair:
+        head += f"<th>difference ({html.escape(reviews[0][0])} − {html.escape(reviews[1][0])})</th>"
     rows = [f"<tr><th>metric</th>{head}<th>definition</th></tr>"]
     for key, (label, _, _) in _SHOWN.items():
         cells = "".join(f"<td>{_format(key, getattr(r.metrics, key))}</td>" for _, r in reviews)
+        if pair:
+            delta = metric_delta(key, reviews[0][1], reviews[1][1])
+            sign = "+" if delta is not None and delta > 0 else ""
+            cells += f'<td class="delta">{sign}{_format(key, delta)}</td>'
         rows.append(f"<tr><th>{html.escape(label)}</th>{cells}"
                     f"<td class=\"def\">{html.escape(DEFINITIONS[key])}</td></tr>")  # fmt: skip
     return '<table class="metrics">' + "\n".join(rows) + "</table>"
@@ -317,11 +326,8 @@ def _procedure_section(state: SessionProcedure | None) -> tuple[str, str]:
     )
 
 
-def report_html(review: SessionReview, compare: SessionReview | None = None) -> str:
-    """The self-contained HTML report (and, with ``compare``, the other session beside it)."""
-    title = "Needle insertion review"
-    heading, procedure = _procedure_section(review.procedure)
-    frames = (
+def _frames_html(review: SessionReview) -> str:
+    return (
         "".join(
             f"<figure>{png_img_tag(png, caption)}<figcaption>{html.escape(caption)}</figcaption>"
             "</figure>"
@@ -329,10 +335,23 @@ def report_html(review: SessionReview, compare: SessionReview | None = None) -> 
         )
         or "<p>The tip was never measured: no key frames.</p>"
     )
+
+
+def report_html(review: SessionReview, compare: SessionReview | None = None) -> str:
+    """The self-contained HTML report (and, with ``compare``, the other session beside it)."""
+    title = "Needle insertion review"
+    heading, procedure = _procedure_section(review.procedure)
+    frames = _frames_html(review)
     reviews = [("this session", review)] + ([("compared session", compare)] if compare else [])
-    compare_plots = ""
+    side_by_side = ""
     if compare is not None:
-        compare_plots = "<h2>Compared session</h2>" + _plots(compare)
+        side_by_side = (
+            "<h2>Side by side</h2>"
+            + compare_plots(review, compare, ("this session", "compared session"))
+            + f'<h2>Compared session: key frames</h2><div class="frames">{_frames_html(compare)}'
+            + "</div><h2>Compared session over time</h2>"
+            + _plots(compare)
+        )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title><style>{_STYLE}</style></head>
 <body>
@@ -347,6 +366,6 @@ green: the needle on that frame; red cross: the target.</p>
 <div class="frames">{frames}</div>
 <h2>Over time</h2>
 {_plots(review)}
-{compare_plots}
+{side_by_side}
 </body></html>
 """
