@@ -66,7 +66,7 @@ def test_bench_json_schema_and_plot(tiny_video, tmp_path, capsys, detector_name)
     assert main(["bench", *args, "--json", str(out), "--plot", str(plot)]) == 0
     printed = capsys.readouterr()
     assert "capture->result" in printed.out and "throughput" in printed.out
-    assert "[1/1]" in printed.err  # progress bar
+    assert "\r" not in printed.err  # stderr is not a terminal: plain lines at most
     document = json.loads(out.read_text())
     assert document.keys() >= {"usguide_version", "system", "runs"}
     system = document["system"]
@@ -148,20 +148,24 @@ def test_paced_source_renumbers_and_restamps():
         PacedSource(Repeating(), fps=0)
 
 
-def test_progress_to_a_file_is_a_line_every_interval(capsys):
-    """Redirected stderr gets a line every 10 s and the last one, not 20 redraws a second."""
-    from usguide.commands.bench import _ProgressBar
+def test_progress_to_a_file_is_plain_lines():
+    """run_bench's (done, wanted, elapsed) callback drives the shared progress: plain lines."""
+    import io
 
-    bar = _ProgressBar("run", width=10)
-    for elapsed in (0.0, 0.05, 5.0, 9.9, 10.1, 15.0):
-        bar(int(elapsed), 20, elapsed)
-    bar(20, 20, 20.0)
-    bar.finish()
-    lines = capsys.readouterr().err.splitlines()
-    assert lines == [
-        "run [..........] 0/20   0.0 s",
-        "run [#####.....] 10/20  10.1 s",
-        "run [##########] 20/20  20.0 s",
+    from usguide.commands.bench import _follow
+    from usguide.progress import Progress
+
+    stream = io.StringIO()
+    bar = Progress("run", stream=stream, terminal=False, every_s=0)
+    report = _follow(bar)
+    for done in (0, 5, 10, 10, 20):
+        report(done, 20, done / 10)
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert [line.split(", ")[0] for line in lines] == [
+        "run: 5/20 frames (25 %)",
+        "run: 10/20 frames (50 %)",
+        "run: 20/20 frames (100 %)",
     ]
 
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,6 +36,7 @@ from usguide.batch.segments import (
 from usguide.batch.summary import write_summary
 from usguide.batch.worker import AnalyzeOptions, Probe, one_line, probe_input, run_segment
 from usguide.errors import UsguideError
+from usguide.progress import Progress
 
 DASK_MISSING = (
     "usguide batch needs Dask — install it with `pip install 'usguide[batch]'` "
@@ -136,7 +135,8 @@ def run_batch(
         model_hash: from ``inputs.model_hash``; with the input's hash, what makes an input done.
         force: redo inputs already done.
         segment_frames, warmup: the frame ranges of long inputs (``segments``).
-        progress: Dask's progress bar on stdout.
+        progress: inputs finished so far on stderr (``usguide.progress``: a bar on a terminal,
+            plain lines otherwise).
         with_reports: also write each input's trainer metrics (JSON) and HTML report; an input done
             without them is done again.
         task, report_task: the segment and report tasks (tests wrap them).
@@ -151,10 +151,8 @@ def run_batch(
     report = BatchReport()
     by_key = {item.key: item for item in inputs}
 
+    bar = Progress("batch", len(inputs), "input", enabled=progress)
     probes = client.map(probe_input, [item.path for item in inputs], options=options, pure=False)
-    if progress:
-        distributed.progress(probes)
-        sys.stdout.write("\n")
     planned: dict[str, list[distributed.Future]] = {}
     submitted_at: dict[str, float] = {}
     hashes: dict[str, str | None] = {}
@@ -164,10 +162,12 @@ def run_batch(
         if probe.error is not None:
             _finish(manifest, item, probe.input_hash, model_hash, stitch([]), probe.error, 0, 0.0)
             report.failed[item.key] = probe.error
+            bar.update(detail=f"{item.key} failed")
         elif not force and manifest.is_done(
             item.key, probe.input_hash, model_hash, report=with_reports
         ):
             report.skipped.append(item.key)
+            bar.update(detail=f"{item.key} already done")
         else:
             segments = plan_segments(probe.frame_count, segment_frames, warmup)
             submitted_at[item.key] = time.perf_counter()
@@ -180,7 +180,6 @@ def run_batch(
     owner = {future.key: key for key, futures in planned.items() for future in futures}
     parts: dict[str, dict[str, SegmentResult]] = {key: {} for key in planned}
     reporting: dict[str, tuple[str, SegmentResult]] = {}  # report task -> its input and results
-    bar = _background_progress([f for futures in planned.values() for f in futures], progress)
     finished = distributed.as_completed([f for futures in planned.values() for f in futures])
     for future in finished:
         if future.key in reporting:
@@ -214,8 +213,8 @@ def run_batch(
             report.frames += whole.frames
         else:
             report.failed[key] = error
-    if bar is not None:
-        bar.join(timeout=5)
+        bar.update(detail=key if error is None else f"{key} failed")
+    bar.close()
     entries = [manifest.entries[item.key] for item in inputs if item.key in manifest.entries]
     report.summary = write_summary(out_dir, entries)
     report.wall_s = time.perf_counter() - start
@@ -302,15 +301,3 @@ def _result(future: distributed.Future, on_error: Callable[[str], object]):  # n
 
 def _lost(reason: str) -> SegmentResult:
     return SegmentResult(error=f"task did not complete: {reason}")
-
-
-def _background_progress(futures: list, enabled: bool) -> threading.Thread | None:
-    """Dask's text progress bar over the analysis tasks, drawn while results are written."""
-    if not enabled or not futures:
-        return None
-    # One bar over all the keys (multi=False): finished keys released meanwhile do not stop it.
-    thread = threading.Thread(
-        target=distributed.progress, args=(futures,), kwargs={"multi": False}, daemon=True
-    )
-    thread.start()
-    return thread

@@ -14,6 +14,7 @@ from pathlib import Path
 from usguide.batch.inputs import find_inputs, model_hash
 from usguide.batch.segments import SEGMENT_FRAMES, WARMUP_FRAMES
 from usguide.batch.worker import AnalyzeOptions
+from usguide.checks import MAX_DEPTH_MM, MAX_FPS, MAX_MM_PER_PX, MIN_MM_PER_PX, number_option
 from usguide.commands.analyze import result_line
 from usguide.detect.factory import add_detector_arguments
 from usguide.errors import UsguideError
@@ -31,20 +32,39 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "DIR/manifest.json and DIR/summary.csv (+ .parquet with pyarrow); with --report also "
         "DIR/metrics/<input>.json and DIR/reports/<input>.html. Inputs already done with the same "
         "input and model hash are skipped. Needs `pip install 'usguide[batch]'`.",
+        epilog="examples:\n"
+        "  usguide batch archive --out reanalysis --glob '**/*.dcm'\n"
+        "  usguide batch sessions/s1 sessions/s2 --out reanalysis --report --workers 2\n"
+        "  usguide batch archive --out reanalysis --scheduler tcp://10.0.0.5:8786",
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="inputs or folders of them")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="batch folder")
     parser.add_argument(
         "--glob", metavar="PATTERN", help="search folders for PATTERN (e.g. '**/*.dcm')"
     )
-    add_detector_arguments(parser)
     # One inference thread per single-threaded worker: N workers use N cores, no more.
-    parser.set_defaults(threads=1)
+    add_detector_arguments(parser, threads_default=1)
     calibration = parser.add_argument_group("calibration (as for usguide analyze)")
-    calibration.add_argument("--roi", metavar="X,Y,W,H", help="image region (pixels)")
-    calibration.add_argument("--mm-per-px", type=float, metavar="MM", help="region scale")
-    calibration.add_argument("--depth-mm", type=float, metavar="MM", help="region height in mm")
-    calibration.add_argument("--fps", type=float, help="frame rate for image folders (30)")
+    calibration.add_argument(
+        "--roi", metavar="X,Y,W,H", help="image region in pixels (default: each input's own)"
+    )
+    calibration.add_argument(
+        "--mm-per-px",
+        type=number_option(MIN_MM_PER_PX, MAX_MM_PER_PX),
+        metavar="MM",
+        help="region scale (default: each input's own, else none)",
+    )
+    calibration.add_argument(
+        "--depth-mm",
+        type=number_option(0.0, MAX_DEPTH_MM, open_low=True),
+        metavar="MM",
+        help="region height in mm (default: none)",
+    )
+    calibration.add_argument(
+        "--fps",
+        type=number_option(0.0, MAX_FPS, open_low=True),
+        help="frame rate for image folders (default: 30)",
+    )
     parser.add_argument(
         "--no-track", action="store_true", help="report raw per-frame detections (no tracker)"
     )
@@ -56,18 +76,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="a running scheduler (tcp://host:8786) or local: an embedded LocalCluster (default)",
     )
     dask.add_argument(
-        "--workers", type=int, metavar="N", help="local worker processes (default: one per core)"
+        "--workers",
+        type=number_option(1, 1024, integer=True),
+        metavar="N",
+        help="local worker processes (default: one per core)",
     )
     dask.add_argument(
         "--segment-frames",
-        type=int,
+        type=number_option(1, 10**9, integer=True),
         default=SEGMENT_FRAMES,
         metavar="F",
         help=f"split inputs longer than 1.5 F frames into ranges of F (default {SEGMENT_FRAMES})",
     )
     dask.add_argument(
         "--warmup-frames",
-        type=int,
+        type=number_option(0, 10**6, integer=True),
         default=WARMUP_FRAMES,
         metavar="W",
         help=f"frames analysed before each range to re-seed the tracker (default {WARMUP_FRAMES})",
@@ -79,7 +102,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "the metrics become summary columns)",
     )
     parser.add_argument("--force", action="store_true", help="redo inputs already done")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 

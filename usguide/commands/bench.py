@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from usguide import __version__
@@ -18,6 +17,7 @@ from usguide.defaults import BUDGET_MS
 from usguide.errors import UsguideError
 from usguide.pipeline.bench import BenchConfig, run_bench
 from usguide.pipeline.bench_report import format_compare, format_report, system_info
+from usguide.progress import Progress
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -29,8 +29,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "looped), as fast as possible or paced at --fps like a live probe, and report per-stage "
         "and capture-to-result latency (p50/p95/p99/max, warm-up excluded), overhead, "
         "throughput, drops and CPU use.",
+        epilog="examples:\n"
+        "  usguide bench --frames 500\n"
+        "  usguide bench clip.mp4 --fps 60 --json bench.json --plot bench.png\n"
+        "  usguide bench --compare threads=1 threads=2 detector=classical fps=120",
     )
-    parser.add_argument("input", metavar="INPUT", nargs="?", default=None, help="default: demo")
+    parser.add_argument(
+        "input",
+        metavar="INPUT",
+        nargs="?",
+        default=None,
+        help="any source specification (default: demo, looped)",
+    )
     parser.add_argument(
         "--frames",
         type=number_option(1, 10**7, integer=True),
@@ -96,7 +106,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="S",
         help="soak sample period",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     parser.add_argument(
         "--igtl",
         nargs="?",
@@ -141,17 +150,18 @@ def run(args: argparse.Namespace) -> int:
     runs = []
     for index, config in enumerate(configs, 1):
         label = config.label or config.describe()
-        progress = None if args.quiet else _ProgressBar(f"[{index}/{len(configs)}] {label}")
-        if args.igtl is not None:
-            from usguide.igt.bench import run_bench_igt
+        unit = "second" if config.soak_s else "frame"
+        name = f"bench [{index}/{len(configs)}] {label}"
+        with Progress(name, unit=unit, enabled=not args.quiet) as bar:
+            progress = _follow(bar)
+            if args.igtl is not None:
+                from usguide.igt.bench import run_bench_igt
 
-            run_result = run_bench_igt(
-                config, args.igtl, stalled_client=args.igtl_stalled_client, progress=progress
-            )
-        else:
-            run_result = run_bench(config, progress=progress)
-        if progress is not None:
-            progress.finish()
+                run_result = run_bench_igt(
+                    config, args.igtl, stalled_client=args.igtl_stalled_client, progress=progress
+                )
+            else:
+                run_result = run_bench(config, progress=progress)
         runs.append(run_result)
         print(format_report(run_result))
         if "igtl" in run_result:
@@ -174,30 +184,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-class _ProgressBar:
-    """Progress on stderr: one self-overwriting line on a terminal; a line every ``log_every_s``
-    when stderr is a file or pipe (a one-hour soak must not write megabytes of redraws)."""
+def _follow(bar: Progress) -> Callable[[int, int, float], None]:
+    """``run_bench``'s progress callback (done, wanted, elapsed s) drawn on ``bar``."""
 
-    def __init__(self, label: str, width: int = 30, log_every_s: float = 10.0) -> None:
-        self.label, self.width = label, width
-        self._tty = sys.stderr.isatty()
-        self._every = 0.0 if self._tty else log_every_s
-        self._last = -math.inf
-        self._shown = False
+    def report(done: int, total: int, elapsed: float) -> None:
+        if total != bar.total:
+            bar.set_total(total)
+        if done > bar.count:
+            bar.update(done - bar.count)
 
-    def __call__(self, done: int, total: int, elapsed: float) -> None:
-        if elapsed - self._last < self._every and done < total:
-            return
-        self._last = elapsed
-        fraction = min(1.0, done / total) if total else 1.0
-        filled = int(fraction * self.width)
-        bar = "#" * filled + "." * (self.width - filled)
-        text = f"{self.label} [{bar}] {done}/{total} {elapsed:5.1f} s"
-        sys.stderr.write(f"\r{text}" if self._tty else f"{text}\n")
-        sys.stderr.flush()
-        self._shown = True
-
-    def finish(self) -> None:
-        if self._shown and self._tty:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+    return report

@@ -43,7 +43,14 @@ class CaptureDevice:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Registers ``devices``."""
-    parser = subparsers.add_parser("devices", help="list capture devices (USB grabbers, cameras)")
+    parser = subparsers.add_parser(
+        "devices",
+        help="list capture devices (USB grabbers, cameras)",
+        description="List the capture devices this system offers, as the SOURCE to give "
+        "usguide (device:N): Linux V4L2 nodes (metadata nodes skipped), Windows DirectShow then "
+        "Media Foundation, macOS AVFoundation.",
+        epilog="examples:\n  usguide devices\n  usguide devices --json",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(func=run)
 

@@ -40,6 +40,7 @@ from usguide.detect.suite import (
 from usguide.detect.tip_refine import TipRefineConfig
 from usguide.errors import UsguideError
 from usguide.paths import default_model_path
+from usguide.progress import Progress
 from usguide.types import Needle
 
 _VIDEO_NAMES = ("video.mkv", "video.mp4", "video.avi")
@@ -63,6 +64,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "contrast, visible length, gauge, needle look, geometry, medium, style) where the labels "
         "carry it, and per set (the suite's heldout / generalisation) side by side. A case whose "
         "truth.json names a 'source' clip that is absent is skipped with a note.",
+        epilog="examples:\n"
+        "  usguide simulate --out clips --clips 20 && usguide evaluate clips --json report.json\n"
+        "  usguide evaluate --suite generalisation --out-cases suite --detector onnx\n"
+        "  usguide evaluate cases/real_clip --failures pictures",
     )
     parser.add_argument(
         "cases",
@@ -71,26 +76,35 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         nargs="?",
         help="folder of labelled clips (or one case folder); not with --suite",
     )
-    add_detector_arguments(parser, choices=("onnx", "classical", "both"), default=None)
+    add_detector_arguments(
+        parser,
+        choices=("onnx", "classical", "both"),
+        default=None,
+        default_help="both when a model is found, else classical",
+    )
     parser.add_argument("--json", type=Path, metavar="REPORT.json", help="write the figures")
     parser.add_argument("--plot", type=Path, metavar="REPORT.png", help="draw error plots")
     parser.add_argument(
         "--max-clips",
         type=number_option(1, 10**6, integer=True),
         metavar="N",
-        help="evaluate at most N clips",
+        help="evaluate at most N clips (default: all)",
     )
     parser.add_argument(
         "--tolerance-mm",
         type=number_option(0.0, 1000.0, open_low=True),
         default=DEFAULT_TOLERANCE_MM,
         metavar="MM",
+        help="a detection's tip within MM of the labelled tip is a true positive, on clips with "
+        f"a scale (default {DEFAULT_TOLERANCE_MM} mm)",
     )
     parser.add_argument(
         "--tolerance-px",
         type=number_option(0.0, 10000.0, open_low=True),
         default=DEFAULT_TOLERANCE_PX,
         metavar="PX",
+        help="the same in pixels, on clips without a scale "
+        f"(default {DEFAULT_TOLERANCE_PX:.0f} px)",
     )
     parser.add_argument("--no-track", action="store_true", help="score raw per-frame detections")
     parser.add_argument(
@@ -160,24 +174,27 @@ def run(args: argparse.Namespace) -> int:
     names = _detector_names(args)
     rows: list[ClipScore] = []
     overall: list[ClipScore] = []
-    for name in names:
-        detector = make_detector(name, args.model, args.provider, args.threads)
-        try:
-            scores = [
-                evaluate_clip(
-                    detector,
-                    clip,
-                    args.tolerance_mm,
-                    args.tolerance_px,
-                    not args.no_track,
-                    tip_refine=not args.no_tip_refine,
-                )
-                for clip in clips
-            ]
-        finally:
-            detector.close()
-        rows.extend(scores)
-        overall.append(combine(scores))
+    bar = Progress("evaluate", len(clips) * len(names), "clip", enabled=not args.quiet)
+    with bar:
+        for name in names:
+            detector = make_detector(name, args.model, args.provider, args.threads)
+            try:
+                scores = []
+                for clip in clips:
+                    score = evaluate_clip(
+                        detector,
+                        clip,
+                        args.tolerance_mm,
+                        args.tolerance_px,
+                        not args.no_track,
+                        tip_refine=not args.no_tip_refine,
+                    )
+                    scores.append(score)
+                    bar.update(detail=f"{name} {clip.name}")
+            finally:
+                detector.close()
+            rows.extend(scores)
+            overall.append(combine(scores))
     # Side by side: each clip's detectors together, then the overall rows, then each set's.
     rows.sort(key=lambda score: (score.name, names.index(score.detector)))
     sets = _pooled_sets(rows, names)
@@ -243,12 +260,15 @@ def _case_folders(args: argparse.Namespace) -> list[Path]:
     if args.out_cases is None:
         raise UsguideError(f"--suite {args.suite} needs --out-cases DIR to keep its clips in")
 
-    def progress(text: str) -> None:
-        sys.stderr.write(text + "\n")
-
-    folders = render_suite(
-        args.suite, args.out_cases, args.suite_clips, args.suite_frames, progress
-    )
+    # Rendering takes seconds a clip: a line for each one rendered.
+    with Progress("suite", unit="clip", enabled=not args.quiet, every_s=0) as bar:
+        folders = render_suite(
+            args.suite,
+            args.out_cases,
+            args.suite_clips,
+            args.suite_frames,
+            lambda text: bar.update(detail=text.removeprefix("suite: ")),
+        )
     return folders[: args.max_clips] if args.max_clips else folders
 
 

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
+from usguide.checks import MAX_MM_PER_PX, MIN_MM_PER_PX, number_option
 from usguide.errors import UsguideError
+from usguide.progress import Progress
 from usguide.types import Calibration, Roi
 
 FORMATS = ("seq.nrrd", "mha", "csv")
@@ -25,14 +27,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "NeedleTipToImage / NeedleEntryToImage transforms on frames where the needle was measured. "
         "No DICOM identifier is copied, and everything outside the image region (burned-in "
         "names, dates, IDs) is masked unless --keep-burned-in is given.",
+        epilog="examples:\n"
+        "  usguide export sessions/s1 --out case.seq.nrrd\n"
+        "  usguide export cine.dcm --out case.mha\n"
+        "  usguide export sessions/s1 --out needle.csv",
     )
     parser.add_argument("input", metavar="INPUT", help="session folder, DICOM, video, .mha ...")
     parser.add_argument("--out", type=Path, required=True, metavar="FILE", help="output file")
     parser.add_argument(
-        "--format", choices=FORMATS, default=None, help="default: from the --out suffix"
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="output format (default: from the --out suffix)",
     )
     parser.add_argument("--roi", metavar="X,Y,W,H", help="image region (default: the input's)")
-    parser.add_argument("--mm-per-px", type=float, metavar="MM", help="scale (default: input's)")
+    parser.add_argument(
+        "--mm-per-px",
+        type=number_option(MIN_MM_PER_PX, MAX_MM_PER_PX),
+        metavar="MM",
+        help="scale (default: the input's)",
+    )
     parser.add_argument(
         "--keep-burned-in",
         action="store_true",
@@ -68,13 +82,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsguideError(f"--out {args.out.name} must end in .{fmt} for --format {fmt}")
     if args.mm_per_px is not None and not args.mm_per_px > 0:
         raise UsguideError(f"bad --mm-per-px {args.mm_per_px}: must be > 0")
-    summary = export_input(
-        source_path,
-        args.out,
-        roi=Roi.parse(args.roi) if args.roi else None,
-        mm_per_px=args.mm_per_px,
-        keep_burned_in=args.keep_burned_in,
-    )
+    with Progress("export", enabled=not args.quiet) as bar:
+        summary = export_input(
+            source_path,
+            args.out,
+            roi=Roi.parse(args.roi) if args.roi else None,
+            mm_per_px=args.mm_per_px,
+            keep_burned_in=args.keep_burned_in,
+            on_frame=bar.update,
+        )
     print(f"wrote {args.out} ({summary.frames} frames); {summary.deidentification}")
     return 0
 
@@ -86,8 +102,10 @@ def export_input(
     roi: Roi | None = None,
     mm_per_px: float | None = None,
     keep_burned_in: bool = False,
+    on_frame: Callable[[], None] | None = None,
 ):  # noqa: ANN201 - ExportSummary, imported lazily
-    """Exports a session folder or a recorded file to a sequence file (see ``run``)."""
+    """Exports a session folder or a recorded file to a sequence file (see ``run``);
+    ``on_frame`` is called after each frame is handed to the writer (progress)."""
     from usguide.record.deidentify import dicom_identifiers_present
     from usguide.record.sequence_export import export_sequence
 
@@ -107,6 +125,8 @@ def export_input(
         calibration = Calibration(calibration.mm_per_px, region_to_mask(None, first))
     if calibration.roi is not None:
         calibration.roi.check_inside(first[0].shape[1], first[0].shape[0])
+    if on_frame is not None:
+        frames = _counted(frames, on_frame)
     return export_sequence(
         frames,
         out,
@@ -114,6 +134,12 @@ def export_input(
         keep_burned_in=keep_burned_in,
         identifiers=identifiers,
     )
+
+
+def _counted(frames: Iterator, on_frame: Callable[[], None]) -> Iterator:
+    for frame in frames:
+        yield frame
+        on_frame()
 
 
 def _is_dicom(path: Path) -> bool:

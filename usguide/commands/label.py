@@ -29,6 +29,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "needle's entry and tip on key frames; frames between two key frames are interpolated. "
         "Writes CASE_DIR/truth.json (the usguide simulate format, with the key frames), which "
         "usguide evaluate reads; an existing CASE_DIR/truth.json is resumed.",
+        epilog="examples:\n"
+        "  usguide label clip.mp4 --out cases/clip1\n"
+        "  usguide label capture.mp4 --out cases/c2 --roi 120,80,800,600 --depth-mm 40\n"
+        "  usguide evaluate cases   (then score the detectors on the labels)",
     )
     parser.add_argument("input", metavar="INPUT", help="video, DICOM, image folder, recording")
     parser.add_argument(

@@ -16,9 +16,21 @@ _DETECT_FRAMES = 8  # frames read for region detection (speckle changes across t
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Registers ``probe``."""
     parser = subparsers.add_parser(
-        "probe", help="describe an input (video, DICOM, folder, recording, device) as JSON"
+        "probe",
+        help="describe an input (video, DICOM, folder, recording, device) as JSON",
+        description="Open INPUT and print one JSON object: source kind, frame size, fps, frame "
+        "count, skipped frames, mm per pixel and where it came from (dicom, ruler, user, source, "
+        "unknown) and the image region. Nothing is analysed.",
+        epilog="examples:\n"
+        "  usguide probe cine.dcm\n"
+        "  usguide probe capture.mp4 --detect-roi\n"
+        "  usguide probe device:0 --backend v4l2",
     )
-    parser.add_argument("input", help="video, DICOM, image folder, recording, device:N, sim, demo")
+    parser.add_argument(
+        "input",
+        metavar="INPUT",
+        help="video, DICOM, image folder, recording, device:N, sim, demo",
+    )
     parser.add_argument(
         "--detect-roi",
         action="store_true",

@@ -29,6 +29,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="record a source into a session folder",
         description="Record frames from any source into a session folder (lossless FFV1 by "
         "default). Ctrl-C stops and keeps everything recorded so far.",
+        epilog="examples:\n"
+        "  usguide record --source device:0 --out sessions/s1 --seconds 600 "
+        "--procedure type=biopsy\n"
+        "  usguide record --source demo --out /tmp/s --frames 100 --codec mjpg",
     )
     add_source_arguments(parser)
     parser.add_argument(

@@ -23,6 +23,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="review a session: procedure, metrics, pictures (HTML, JSON)",
         description="Measure a recorded session's needle insertion and write a self-contained, "
         "de-identified HTML report and/or the metrics as JSON.",
+        epilog="examples:\n"
+        "  usguide report sessions/s1 --html r.html\n"
+        "  usguide report sessions/s1 --json m.json --compare sessions/expert\n"
+        "  usguide report sessions/old --recompute --html r.html",
     )
     parser.add_argument("session", type=Path, metavar="SESSION", help="session folder")
     parser.add_argument("--html", type=Path, metavar="R.html", help="write the HTML report")
@@ -32,7 +36,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--pdf", type=Path, metavar="R.pdf", help="write the same report as a PDF (A4, Qt)"
     )
     parser.add_argument(
-        "--compare", type=Path, metavar="OTHER", help="put another session (an expert's) beside it"
+        "--compare",
+        type=Path,
+        metavar="OTHER",
+        help="put another session (an expert's) beside it (default: none)",
     )
     parser.add_argument(
         "--recompute",
@@ -41,9 +48,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "(needed for sessions recorded without results)",
     )
     parser.add_argument(
-        "--detector", choices=("onnx", "classical"), default="onnx", help="for --recompute"
+        "--detector",
+        choices=("onnx", "classical"),
+        default="onnx",
+        help="detector for --recompute (default: onnx)",
     )
-    parser.add_argument("--model", metavar="PATH", help="ONNX model for --recompute")
+    parser.add_argument(
+        "--model", metavar="PATH", help="ONNX model for --recompute (default: the bundled model)"
+    )
     parser.add_argument(
         "--target", metavar="X,Y", help="target in frame pixels (default: the recorded one)"
     )

@@ -27,6 +27,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="open the guidance display",
         description="Shows the ultrasound image with the detected needle, its projected path "
         "and the latency. Without --source it plays the bundled demo recording (or the simulator).",
+        epilog="examples:\n"
+        "  usguide run\n"
+        "  usguide run --source device:0 --roi 120,80,800,600 --depth-mm 40 --record sessions\n"
+        "  usguide run --source sim --screenshot shot.png --frames 30",
     )
     parser.add_argument(
         "--source",
@@ -37,7 +41,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_source_arguments(parser)
     add_detector_arguments(parser)
     parser.add_argument(
-        "--budget-ms", type=float, default=BUDGET_MS, help=f"latency budget (default {BUDGET_MS:g})"
+        "--budget-ms",
+        type=number_option(0.0, 60000.0, open_low=True),
+        default=BUDGET_MS,
+        help=f"latency budget (default {BUDGET_MS:g})",
     )
     parser.add_argument(
         "--record", metavar="DIR", type=Path, help="folder for recordings (R starts one)"

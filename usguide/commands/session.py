@@ -26,9 +26,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="show or edit a session's procedure record",
         description="Show a session's procedure record (with missing or contradictory answers "
         "flagged and its edit history), or append an edit to it.",
+        epilog="examples:\n"
+        "  usguide session show sessions/s1\n"
+        "  usguide session edit sessions/s1 --set outcome.histology=benign --by trainer",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    show = actions.add_parser("show", help="print the procedure record, flags and edit history")
+    show = actions.add_parser(
+        "show",
+        help="print the procedure record, flags and edit history",
+        description="Print a session's procedure record, its flags (missing or contradictory "
+        "answers) and its edit history.",
+        epilog="examples:\n  usguide session show sessions/s1\n"
+        "  usguide session show sessions/s1 --json",
+    )
     show.add_argument("session", type=Path, metavar="SESSION", help="session folder")
     show.add_argument("--json", action="store_true", help="print JSON instead of text")
     show.set_defaults(func=run)
@@ -37,6 +47,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="append an edit (e.g. --set outcome.histology=benign)",
         description="Append one edit to the session's procedure log; history is never rewritten. "
         "Fields: " + ", ".join(FIELDS),
+        epilog="examples:\n"
+        "  usguide session edit sessions/s1 --set outcome.histology=benign\n"
+        "  usguide session edit sessions/s1 --set outcome.pain_followup=2 --by 'Dr Martin'",
     )
     edit.add_argument("session", type=Path, metavar="SESSION", help="session folder")
     edit.add_argument(

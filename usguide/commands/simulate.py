@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from usguide.checks import number_option
 from usguide.errors import UsguideError
+from usguide.progress import Progress
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -48,21 +48,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Simulate B-mode in-plane needle insertions with exact ground truth. "
         "Each clip is "
         "DIR/clip_NNNN/video.mkv (FFV1, lossless) + truth.json; deterministic for a seed.",
+        epilog="examples:\n"
+        "  usguide simulate --out clips --clips 20 --seed 0\n"
+        "  usguide simulate --out clips --clips 5 --variant convex --angle-range 20,40\n"
+        "  usguide simulate --demo demo_session",
     )
-    parser.add_argument("--out", type=Path, metavar="DIR", help="output folder")
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help="output folder (required unless --demo)"
+    )
     parser.add_argument(
         "--clips",
         type=number_option(1, 10**6, integer=True),
         default=1,
         metavar="N",
-        help="number of clips (1)",
+        help="number of clips (default: 1)",
     )
     parser.add_argument(
         "--seed",
         type=number_option(0, 2**32 - 1, integer=True),
         default=0,
         metavar="S",
-        help="seed of the first clip (0)",
+        help="seed of the first clip; clip k gets seed S + k (default: 0)",
     )
     parser.add_argument(
         "--variant",
@@ -74,13 +80,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         type=number_option(1, 10**6, integer=True),
         default=150,
         metavar="F",
-        help="frames per clip (150)",
+        help="frames per clip (default: 150)",
     )
     parser.add_argument(
         "--size",
         default="640x480",
         metavar="WxH",
-        help="frame size (640x480); screen capture: 1024x768 or 1280x720, else one is drawn",
+        help="frame size, 64x48 to 4096x4096 (default: 640x480); screen capture: 1024x768 or "
+        "1280x720, else one is drawn",
     )
     parser.add_argument(
         "--style",
@@ -93,13 +100,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     strata.add_argument(
         "--angle-range", metavar="LO,HI", help="insertion angles in degrees (default 0,80)"
     )
-    strata.add_argument("--medium", choices=("in_vivo", "ex_vivo", "phantom", "water"))
+    strata.add_argument(
+        "--medium",
+        choices=("in_vivo", "ex_vivo", "phantom", "water"),
+        help="what the needle goes through",
+    )
     strata.add_argument(
         "--gauge", type=number_option(14, 27, integer=True), metavar="G", help="needle gauge 14..27"
     )
-    strata.add_argument("--probe", choices=("linear", "convex"))
+    strata.add_argument("--probe", choices=("linear", "convex"), help="probe geometry")
     strata.add_argument(
-        "--needle-style", choices=("faint", "plain", "saturated", "double_wall", "beaded")
+        "--needle-style",
+        choices=("faint", "plain", "saturated", "double_wall", "beaded"),
+        help="how the shaft's echo looks",
     )
     strata.add_argument("--entry", choices=("edge", "inside"), help="where the shaft comes in")
     strata.add_argument(
@@ -115,17 +128,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Writes the clips; progress goes to stderr."""
-
-    def progress(text: str) -> None:
-        sys.stderr.write(text + "\n")
-        sys.stderr.flush()
-
+    """Writes the clips; progress goes to stderr (redirected: a line per clip)."""
     from usguide.sources.video import quiet_opencv
 
+    total = None if args.demo is not None else args.clips
+    bar = Progress("simulate", total, "clip", enabled=not args.quiet, every_s=0)
     try:
-        with quiet_opencv():  # a failed write is reported once, by usguide, not per frame
-            return _write(args, progress)
+        # A failed write is reported once, by usguide, not per frame.
+        with quiet_opencv(), bar:
+            demo = args.demo is not None  # one line at the end, not a count
+            return _write(args, bar.note if demo else lambda text: bar.update(detail=text))
     except OSError as exc:  # a full disk, a read-only or vanished folder: one line, exit 2
         raise UsguideError(
             f"cannot write to {args.out or args.demo}: {exc.strerror or exc} — free some space "

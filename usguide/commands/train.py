@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from usguide.checks import number_option
 from usguide.errors import UsguideError
 from usguide.paths import REPO_ROOT
+from usguide.progress import Progress
 
 EXTRA_HINT = "training needs the optional extra: pip install -e '.[train]' (torch, onnx)"
 
@@ -18,28 +20,80 @@ def add_parser(subparsers) -> None:
         description="Simulates labelled clips (cached in a temp folder), trains the needle network "
         "with domain randomisation and exports an ONNX model plus training_log.json next to it. "
         "The defaults (800 clips x 8 frames, 20 epochs) take about 1.5-2 hours on a 2-core CPU.",
+        epilog="examples:\n"
+        "  usguide train --out models/needle_new.onnx --minutes 30\n"
+        "  usguide train --device cuda --workers 7 --init models/needle.onnx --lr 5e-4\n"
+        "  usguide train --data-only --cache-dir /data/usguide-cache",
     )
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "models" / "needle.onnx")
-    parser.add_argument("--seed", type=int, default=0, help="model init, data order, augmentation")
-    parser.add_argument("--clips", type=int, default=800, help="training clips (seeds 0..N-1)")
-    parser.add_argument("--frames-per-clip", type=int, default=8)
+    count = number_option(1, 10**7, integer=True)
     parser.add_argument(
-        "--val-clips", type=int, default=60, help="validation clips (seeds 100000+)"
+        "--out",
+        type=Path,
+        default=REPO_ROOT / "models" / "needle.onnx",
+        metavar="MODEL.onnx",
+        help="the ONNX model to write; training_log.json goes beside it "
+        "(default: models/needle.onnx in the repository)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=number_option(0, 2**32 - 1, integer=True),
+        default=0,
+        help="model init, data order, augmentation",
+    )
+    parser.add_argument(
+        "--clips", type=count, default=800, metavar="N", help="training clips (seeds 0..N-1)"
+    )
+    parser.add_argument(
+        "--frames-per-clip", type=count, default=8, metavar="F", help="frames kept per clip"
+    )
+    parser.add_argument(
+        "--val-clips",
+        type=count,
+        default=60,
+        metavar="N",
+        help="validation clips (seeds 100000+)",
     )
     budget = parser.add_mutually_exclusive_group()
-    budget.add_argument("--epochs", type=int, default=None, help="number of epochs (default 20)")
-    budget.add_argument("--minutes", type=float, default=None, help="train for this wall time")
-    parser.add_argument(
-        "--input-size", type=int, default=256, help="model input size (multiple of 16)"
+    budget.add_argument(
+        "--epochs", type=count, default=None, metavar="E", help="number of epochs (default 20)"
     )
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    budget.add_argument(
+        "--minutes",
+        type=number_option(0.0, 10**6, open_low=True),
+        default=None,
+        metavar="M",
+        help="train for this wall time instead of a number of epochs (default: off)",
+    )
     parser.add_argument(
-        "--width", type=int, default=16, help="network width (16: ~0.2 M parameters)"
+        "--input-size",
+        type=number_option(64, 4096, integer=True),
+        default=256,
+        metavar="PX",
+        help="model input size (multiple of 16)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=number_option(1, 4096, integer=True),
+        default=16,
+        metavar="B",
+        help="frames per optimisation step",
+    )
+    parser.add_argument(
+        "--lr",
+        type=number_option(0.0, 1.0, open_low=True),
+        default=1e-3,
+        help="AdamW learning rate",
+    )
+    parser.add_argument(
+        "--width",
+        type=number_option(4, 1024, integer=True),
+        default=16,
+        metavar="W",
+        help="network width (16: ~0.2 M parameters)",
     )
     parser.add_argument(
         "--workers",
-        type=int,
+        type=number_option(0, 256, integer=True),
         default=0,
         help="processes that simulate clips and augment batches (default 0: in-process; "
         "use the spare cores, e.g. 7 of 8, when training on a GPU)",
@@ -59,18 +113,31 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument(
         "--composite-fraction",
-        type=float,
+        type=number_option(0.0, 1.0),
         default=0.4,
         metavar="F",
         help="share of training samples replaced by a needle painted onto a real (pydicom-data), "
         "simulated or phantom background (default 0.4; 0 trains on the simulator alone)",
     )
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument(
-        "--threads", type=int, default=None, help="CPU threads (default min(2, cores))"
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where to train; auto: cuda when torch sees a GPU, else cpu",
     )
     parser.add_argument(
-        "--cache-dir", type=Path, default=None, help="where simulated data is cached"
+        "--threads",
+        type=number_option(1, 256, integer=True),
+        default=None,
+        metavar="T",
+        help="CPU threads (default min(2, cores))",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where simulated data is cached (default: a usguide folder in the temp folder)",
     )
     parser.set_defaults(func=run)
 
@@ -130,5 +197,12 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.cache_dir is not None:
         config.cache_dir = args.cache_dir
-    train(config, progress=lambda line: print(line, flush=True))
+    with Progress("train", config.epochs, "epoch", enabled=not args.quiet) as bar:
+        # Epoch lines count on the bar; every line stays (the log of the run).
+        def report(line: str) -> None:
+            bar.note(line)
+            if line.startswith("epoch "):
+                bar.update()
+
+        train(config, progress=report)
     return 0

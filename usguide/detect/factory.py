@@ -46,16 +46,35 @@ def make_detector(
 
 
 def add_detector_arguments(
-    parser: argparse.ArgumentParser, *, choices: tuple[str, ...] = DETECTORS, default: str = "onnx"
+    parser: argparse.ArgumentParser,
+    *,
+    choices: tuple[str, ...] = DETECTORS,
+    default: str | None = "onnx",
+    default_help: str | None = None,
+    threads_default: int | None = None,
 ) -> None:
-    """Adds ``--detector``, ``--model``, ``--provider`` and ``--threads`` to a subcommand."""
+    """Adds ``--detector``, ``--model``, ``--provider`` and ``--threads`` to a subcommand.
+
+    Args:
+        parser: the subcommand's parser.
+        choices: the detector names it accepts.
+        default: the ``--detector`` value when none is given.
+        default_help: how the help names the default when it is worked out at run time
+            (``default`` None); otherwise ``default`` itself.
+        threads_default: ``--threads`` when none is given (None: the detector chooses).
+    """
     parser.add_argument(
         "--detector",
         choices=choices,
         default=default,
-        help=f"needle detector (default: {default}); classical needs no model",
+        help=f"needle detector (default: {default_help or default}); classical needs no model",
     )
-    parser.add_argument("--model", metavar="PATH", default=None, help="ONNX model file")
+    parser.add_argument(
+        "--model",
+        metavar="PATH",
+        default=None,
+        help="ONNX model file (default: the bundled model, or $USGUIDE_MODEL)",
+    )
     parser.add_argument(
         "--provider", metavar="NAME", default="cpu", help="ONNX Runtime provider: cpu, cuda, ..."
     )
@@ -63,8 +82,8 @@ def add_detector_arguments(
         "--threads",
         metavar="T",
         type=number_option(1, 256, integer=True),
-        default=None,
-        help="inference threads",
+        default=threads_default,
+        help=f"inference threads, 1-256 (default: {threads_default or 'min(2, CPU cores)'})",
     )
 
 

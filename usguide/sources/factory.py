@@ -120,18 +120,25 @@ def _recording(path: Path, realtime: bool, loop: bool) -> FrameSource:
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the options every command that reads frames shares."""
     group = parser.add_argument_group("input")
-    group.add_argument("--roi", metavar="X,Y,W,H", help="image region inside the frame (pixels)")
+    group.add_argument(
+        "--roi",
+        metavar="X,Y,W,H",
+        help="image region inside the frame, in pixels (default: the input's own region, e.g. "
+        "a DICOM's or a session's, else the whole frame)",
+    )
     group.add_argument(
         "--mm-per-px",
         type=number_option(MIN_MM_PER_PX, MAX_MM_PER_PX),
         metavar="MM",
-        help="scale of the image region",
+        help="scale of the image region (default: the input's own, e.g. a DICOM's, else none: "
+        "results in pixels only)",
     )
     group.add_argument(
         "--depth-mm",
         type=number_option(0.0, MAX_DEPTH_MM, open_low=True),
         metavar="MM",
-        help="imaging depth: the region's height in mm",
+        help="imaging depth: the region's height in mm; another way to give the scale "
+        "(default: none)",
     )
     group.add_argument(
         "--fps",
@@ -142,9 +149,11 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         "--backend",
         default="any",
         choices=("any", "v4l2", "dshow", "msmf", "avfoundation"),
-        help="capture backend for devices",
+        help="capture backend for devices (default: any, OpenCV's choice for this system)",
     )
-    group.add_argument("--realtime", action="store_true", help="play files at recorded speed")
+    group.add_argument(
+        "--realtime", action="store_true", help="play files at recorded speed (default: flat out)"
+    )
     group.add_argument("--loop", action="store_true", help="restart files at the end")
 
 
