@@ -1,10 +1,12 @@
-"""Faults while writing: SIGTERM and SIGKILL during ``usguide record``, and a full disk
-(``RLIMIT_FSIZE``: writes past it fail with EFBIG, as on a full disk) for analyze and simulate."""
+"""Faults while writing: SIGTERM and SIGKILL during ``usguide record`` (every frame frames.csv
+lists decodes), and a full disk (``RLIMIT_FSIZE``: writes past it fail with EFBIG, as on a full
+disk) for record, analyze and simulate."""
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import resource
 import signal
 import subprocess
@@ -45,7 +47,9 @@ def _rows(session: Path) -> int:
     )
 
 
-def _record_then(signum: int, clip: Path, out: Path, codec: str) -> subprocess.Popen:
+def _record_then(
+    signum: int, clip: Path, out: Path, codec: str, delay_s: float = 0.0
+) -> subprocess.Popen:
     process = subprocess.Popen(
         [
             sys.executable,
@@ -68,6 +72,7 @@ def _record_then(signum: int, clip: Path, out: Path, codec: str) -> subprocess.P
     deadline = time.monotonic() + TIMEOUT_S
     while _rows(out) < 40 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.1)
+    time.sleep(delay_s)  # a different moment in the segment each run
     assert process.poll() is None, process.communicate()
     process.send_signal(signum)
     process.wait(timeout=TIMEOUT_S)
@@ -76,9 +81,23 @@ def _record_then(signum: int, clip: Path, out: Path, codec: str) -> subprocess.P
 
 def _decodes_every_frame(out: Path) -> int:
     with SessionReader(out) as reader:
+        assert reader.rows_ignored == 0
         for _ in range(reader.frame_count):
             assert reader.read_next().shape[:2] == (48, 64)
         return reader.frame_count
+
+
+def _lost_after(signum: int, clip: Path, out: Path, codec: str, delay_s: float) -> int:
+    """Records, sends ``signum`` and returns how many listed frames do not decode (0 expected)."""
+    process = _record_then(signum, clip, out, codec, delay_s)
+    _, stderr = process.communicate()
+    assert "Traceback" not in stderr, stderr
+    listed = _rows(out)
+    assert listed >= 40
+    if signum == signal.SIGTERM:
+        assert process.returncode == 0, stderr
+        assert json.loads((out / "meta.json").read_text())["complete"] is True
+    return listed - _decodes_every_frame(out)
 
 
 @pytest.mark.parametrize("codec", ["ffv1", "mjpg"])
@@ -94,18 +113,22 @@ def test_sigterm_finishes_the_recording_cleanly(slow_clip, tmp_path, codec) -> N
     assert _decodes_every_frame(out) == _rows(out)  # every listed frame is in the video
 
 
-@pytest.mark.xfail(
-    reason="issue 20, open: the encoder (FFmpeg via OpenCV) buffers frames that frames.csv "
-    "already lists; a SIGKILL loses them",
-    strict=False,
-)
 @pytest.mark.parametrize("codec", ["ffv1", "mjpg"])
 def test_sigkill_loses_no_listed_frame(slow_clip, tmp_path, codec) -> None:
-    out = tmp_path / "session"
-    _record_then(signal.SIGKILL, slow_clip, out, codec).communicate()
-    listed = _rows(out)
-    assert listed >= 40
-    assert _decodes_every_frame(out) == listed
+    assert _lost_after(signal.SIGKILL, slow_clip, tmp_path / "session", codec, 0.0) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["kill", "term"])
+@pytest.mark.parametrize("codec", ["ffv1", "mjpg"])
+def test_ten_signals_lose_no_listed_frame(slow_clip, tmp_path, codec, signum) -> None:
+    """Ten recordings per codec and signal, each stopped at another moment (seeded)."""
+    delays = random.Random(20).sample(range(0, 1000, 37), 10)
+    lost = [
+        _lost_after(signum, slow_clip, tmp_path / f"s{run}", codec, delay_ms / 1000)
+        for run, delay_ms in enumerate(delays)
+    ]
+    assert lost == [0] * 10
 
 
 def _limit_file_size(limit: int):  # noqa: ANN202
@@ -144,22 +167,27 @@ def test_full_disk_is_one_line(slow_clip, tmp_path, command) -> None:
     assert len(lines) == 1 and lines[0].startswith("usguide: error: cannot write"), lines
 
 
-@pytest.mark.parametrize(
-    "codec",
-    [
-        "ffv1",
-        pytest.param(
-            "mjpg",
-            marks=pytest.mark.xfail(
-                reason="issue 20, open: OpenCV's own MJPEG writer never reports a failed write",
-                strict=True,
-            ),
-        ),
-    ],
-)
-def test_disk_full_while_recording(slow_clip, tmp_path, codec) -> None:
-    """The video file hits the size limit mid-recording: one line, exit 2, the error in
-    meta.json, no stray temporary; the frames frames.csv lists are measured against the video."""
+@pytest.fixture(scope="module")
+def filling_clip(tmp_path_factory) -> Path:
+    """120 flat frames (tiny once encoded), then 180 of noise: with 30-frame segments the first
+    four segments fit under the test's file-size limit and the fifth does not."""
+    path = tmp_path_factory.mktemp("filling") / "clip.mkv"
+    writer = cv2.VideoWriter(
+        str(path), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*"FFV1"), 30.0, (64, 48)
+    )
+    rng = np.random.default_rng(6)
+    for i in range(300):
+        flat = np.full((48, 64, 3), 40 + i % 100, np.uint8)
+        writer.write(flat if i < 120 else rng.integers(0, 256, (48, 64, 3), dtype=np.uint8))
+    writer.release()
+    return path
+
+
+@pytest.mark.parametrize("codec", ["ffv1", "mjpg"])
+def test_disk_full_while_recording(filling_clip, tmp_path, codec) -> None:
+    """A video segment hits the size limit mid-recording (OpenCV's MJPEG writer reports nothing):
+    one line, exit 2, the error in meta.json, no stray temporary or broken segment, and every
+    frame frames.csv lists decodes."""
     out = tmp_path / "session"
     done = subprocess.run(
         [
@@ -169,7 +197,7 @@ def test_disk_full_while_recording(slow_clip, tmp_path, codec) -> None:
             "usguide",
             "record",
             "--source",
-            str(slow_clip),
+            str(filling_clip),
             "--out",
             str(out),
             "--codec",
@@ -179,17 +207,20 @@ def test_disk_full_while_recording(slow_clip, tmp_path, codec) -> None:
         capture_output=True,
         text=True,
         timeout=TIMEOUT_S,
-        preexec_fn=_limit_file_size(150_000),
+        preexec_fn=_limit_file_size(100_000),
     )
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert len(lines) == 1 and "recording stopped" in lines[0] and "disk full" in lines[0], lines
     meta = json.loads((out / "meta.json").read_text())
     assert meta["complete"] is True and "disk full" in meta["error"]
-    assert not (out / "meta.json.tmp").exists()
-    listed = _rows(out)
-    assert 0 < listed < 300
-    # Not yet guaranteed (issue 20, open): frames the encoder still buffered when the disk filled
-    # are listed but lost. SessionReader uses only what decodes, so replay still works.
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith("video-")) == [
+        "frames.csv",
+        "meta.json",
+    ]
+    assert len(list(out.glob("video-*"))) == 4  # the failed segment is removed
+    assert _rows(out) == 120 == meta["frame_count"]
     with SessionReader(out) as reader:
-        assert 0 < reader.frame_count <= listed
+        assert reader.frame_count == 120 and reader.rows_ignored == 0
+        for _ in range(120):
+            reader.read_next()

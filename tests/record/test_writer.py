@@ -97,23 +97,38 @@ def test_mjpg_is_compact_lossy_and_keeps_pixel_format(tmp_path: Path, grey: bool
             assert np.abs(image.astype(int) - frame.image).mean() < 4.0
 
 
-def test_non_monotonic_and_resized_frames_are_refused_and_counted(tmp_path: Path) -> None:
+def test_non_monotonic_and_other_channel_frames_are_refused_and_counted(tmp_path: Path) -> None:
     frames = make_frames(6, grey=False)
     with SessionWriter(tmp_path / "s", make_info(), Calibration()) as writer:
         assert writer.write(frames[0])
         assert writer.write(frames[1])
         assert not writer.write(frames[1])  # same timestamp
         assert not writer.write(frames[0])  # going back
-        small = Frame(np.zeros((H // 2, W, 3), np.uint8), 7, frames[2].t_capture_ns, 0.0)
-        assert not writer.write(small)
         grey = Frame(np.zeros((H, W), np.uint8), 8, frames[2].t_capture_ns, 0.0)
-        assert not writer.write(grey)
+        assert not writer.write(grey)  # other channels than the first frame
         assert writer.write(frames[2])
-    assert (writer.written, writer.refused_time, writer.refused_size) == (3, 2, 2)
+    assert (writer.written, writer.refused_time, writer.refused_size) == (3, 2, 1)
     with SessionReader(tmp_path / "s") as reader:
         assert reader.frame_count == 3
         assert np.all(np.diff(reader.t_capture_ns) > 0)
-        assert reader.meta["refused_time"] == 2 and reader.meta["refused_size"] == 2
+        assert reader.meta["refused_time"] == 2 and reader.meta["refused_size"] == 1
+
+
+@pytest.mark.parametrize("codec", ["ffv1", "mjpg"])
+def test_a_size_change_starts_a_new_segment(tmp_path: Path, codec: str) -> None:
+    """A device replugged at another resolution: recording goes on, nothing is refused."""
+    frames = make_frames(9, grey=False)
+    sizes = [(H, W)] * 3 + [(H // 2, W // 2)] * 4 + [(H, W)] * 2
+    with SessionWriter(tmp_path / "s", make_info(), Calibration(), codec=codec) as writer:
+        for frame, (height, width) in zip(frames, sizes, strict=True):
+            image = np.ascontiguousarray(frame.image[:height, :width])
+            assert writer.write(Frame(image, frame.index, frame.t_capture_ns, frame.source_ms))
+    assert (writer.written, writer.refused_size, writer.size_changes) == (9, 0, 2)
+    assert len(list((tmp_path / "s").glob("video-*"))) == 3
+    with SessionReader(tmp_path / "s") as reader:
+        assert reader.frame_count == 9 and reader.meta["size_changes"] == 2
+        assert [reader.read_next().shape[:2] for _ in range(9)] == sizes
+        assert reader.frame(4).shape[:2] == (H // 2, W // 2) and reader.frame(1).shape[:2] == (H, W)
 
 
 class _GatedWriter(SessionWriter):

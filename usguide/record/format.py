@@ -7,18 +7,23 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Version 1 (one video file, rows listed when handed to the encoder) is still read, as one segment.
+READABLE_VERSIONS = (1, 2)
 META_FILE = "meta.json"
 FRAMES_FILE = "frames.csv"
 RESULTS_FILE = "results.jsonl"
 PROCEDURE_LOG_FILE = "procedure_log.jsonl"  # append-only edits of the procedure record
-FRAMES_COLUMNS = ("index", "source_index", "t_capture_ns", "source_ms")
+FRAMES_COLUMNS_V1 = ("index", "source_index", "t_capture_ns", "source_ms")
+FRAMES_COLUMNS = FRAMES_COLUMNS_V1 + ("segment", "segment_index")
+DEFAULT_SEGMENT_S = 1.0  # a segment is closed (and its frames listed) at least this often
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,18 @@ CODECS: dict[str, Codec] = {
 SESSION_FILES = (META_FILE, FRAMES_FILE, RESULTS_FILE, PROCEDURE_LOG_FILE) + tuple(
     c.file_name for c in CODECS.values()
 )
+_SEGMENT_NAME = re.compile(r"video-\d{6}\.(mkv|avi)")
+
+
+def segment_file(video_file: str, segment: int) -> str:
+    """The name of video segment ``segment`` (version 2): ``video.mkv`` -> ``video-000003.mkv``."""
+    stem, _, ext = video_file.rpartition(".")
+    return f"{stem}-{segment:06d}.{ext}"
+
+
+def is_session_file(name: str) -> bool:
+    """True for the names a session's files may have (``--overwrite`` removes only these)."""
+    return name in SESSION_FILES or _SEGMENT_NAME.fullmatch(name) is not None
 
 
 def json_default(value: Any) -> Any:

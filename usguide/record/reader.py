@@ -1,14 +1,15 @@
 """Reads a session folder (also one cut off by a crash): frames, timestamps, recorded results.
 
-A session holds ``min(decodable video frames, complete timestamp rows)`` frames; meta.json's
+A session holds the frames frames.csv lists whose video segment is whole (format 2), or
+``min(decodable video frames, complete timestamp rows)`` (format 1, one video file); meta.json's
 ``frame_count`` is a hint only. ``usguide.sources.recording.RecordingSource`` replays a session
 as a ``FrameSource``.
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
-import math
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,15 @@ from usguide.defaults import FALLBACK_FPS
 from usguide.errors import UsguideError
 from usguide.record.format import (
     FORMAT_VERSION,
-    FRAMES_COLUMNS,
     FRAMES_FILE,
     META_FILE,
+    READABLE_VERSIONS,
     RESULTS_FILE,
+    segment_file,
 )
+from usguide.record.frames_index import read_frames_csv
 from usguide.record.meta_check import check_meta
+from usguide.record.segments import container_complete
 from usguide.types import Calibration, Roi
 
 log = logging.getLogger(__name__)
@@ -54,20 +58,24 @@ class SessionReader:
                 f"{self.path} is not a session folder; give a folder made by usguide record"
             )
         self.meta = _read_meta(self.path)
+        self.version = int(self.meta["format_version"])
         video = self.meta.get("video") or {}
         self._grey = video.get("pixel_format") == "gray"
-        self._video_path = self.path / str(video.get("file") or "video.mkv")
-        index, source_index, t_ns, source_ms, ignored = _read_frames_csv(self.path / FRAMES_FILE)
-        self.rows_ignored = ignored  # valid-looking rows after a damaged one, not used
+        self._video_file = str(video.get("file") or "video.mkv")
+        frames = read_frames_csv(self.path / FRAMES_FILE, self.version)
         self._cap: cv2.VideoCapture | None = None
+        self._seg = -1  # the segment the capture has open
         self._next = 0  # index of the frame the capture decodes next
-        rows = len(t_ns)
-        decodable = self._count_decodable(rows) if rows else 0
-        self.frame_count = min(rows, decodable)
-        self.index = index[: self.frame_count]
-        self.source_index = source_index[: self.frame_count]
-        self.t_capture_ns = t_ns[: self.frame_count]
-        self.source_ms = source_ms[: self.frame_count]
+        # First frame of each segment (format 1: one segment), then the frames each holds.
+        changes = np.flatnonzero(np.diff(frames.segment)) + 1 if len(frames) else []
+        self._starts = [0, *(int(i) for i in changes)] if len(frames) else [0]
+        self.frame_count = len(frames)
+        frames.cut(self._usable(len(frames)) if len(frames) else 0)
+        self._starts = [start for start in self._starts if start < max(len(frames), 1)]
+        self.rows_ignored = frames.ignored  # listed frames the session cannot use
+        self.frame_count = len(frames)
+        self.index, self.source_index = frames.index, frames.source_index
+        self.t_capture_ns, self.source_ms = frames.t_capture_ns, frames.source_ms
         self.results: dict[int, Any] = _read_results(self.path / RESULTS_FILE, self.frame_count)
         self._size = self._decoded_size() if self.frame_count else (0, 0)
         self._check_region()
@@ -114,20 +122,25 @@ class SessionReader:
     def seek(self, index: int) -> None:
         """Positions the decoder so ``read_next()`` returns frame ``index`` exactly."""
         self.check_index(index)
-        if index == self._next:
+        seg = bisect.bisect_right(self._starts, index) - 1
+        if self._cap is not None and seg == self._seg:
+            if index == self._next:
+                return
+            if self._next < index <= self._next + _GRAB_FORWARD_MAX:
+                self._grab(index - self._next)
+                return
+        self._open_segment(seg)
+        start = self._starts[seg]
+        if index == start:
             return
-        if self._next < index <= self._next + _GRAB_FORWARD_MAX:
-            self._grab(index - self._next)
-        elif self.complete:
-            # FFV1 and MJPEG are intra-only with constant-rate timestamps: position seeks are exact.
-            cap = self._capture()
-            cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+        if self.complete or self.version > 1:
+            # FFV1 and MJPEG are intra-only with constant-rate timestamps, and a listed segment is
+            # a closed file: position seeks are exact.
+            self._capture().set(cv2.CAP_PROP_POS_FRAMES, index - start)
             self._next = index
-        else:
-            # A crashed file has no index (cues): decode forward from the start.
-            self._reopen()
-            if self._grab(index) != index:
-                raise UsguideError(f"cannot decode up to frame {index} of {self._video_path}")
+        elif self._grab(index) != index:
+            # A crashed format-1 file has no index (cues): decode forward from the start.
+            raise UsguideError(f"cannot decode up to frame {index} of {self._segment_path(0)}")
 
     def check_index(self, index: int) -> None:
         """Raises UsguideError when ``index`` is not a frame of the session."""
@@ -140,10 +153,13 @@ class SessionReader:
         """Decodes the next frame in sequence."""
         if self._next >= self.frame_count:
             raise UsguideError(f"read past the end of the session ({self.frame_count} frames)")
+        if self._cap is None or self._next >= self._end(self._seg):
+            self.seek(self._next)  # opens the segment holding it
         ok, image = self._capture().read()
         if not ok or image is None:
             raise UsguideError(
-                f"cannot decode frame {self._next} of {self._video_path}: corrupt video"
+                f"cannot decode frame {self._next} of {self._segment_path(self._seg)}: "
+                "corrupt video"
             )
         self._next += 1
         if self._grey and image.ndim == 3:
@@ -155,6 +171,7 @@ class SessionReader:
         if self._cap is not None:
             self._cap.release()
             self._cap = None
+            self._seg = -1
 
     def __enter__(self) -> SessionReader:
         return self
@@ -166,7 +183,7 @@ class SessionReader:
     def _decoded_size(self) -> tuple[int, int]:
         """(width, height) of frame 0 as decoded; leaves the decoder at frame 0."""
         image = self.frame(0)
-        self._reopen()
+        self._open_segment(0)
         return int(image.shape[1]), int(image.shape[0])
 
     def _check_region(self) -> None:
@@ -180,19 +197,29 @@ class SessionReader:
 
     def _capture(self) -> cv2.VideoCapture:
         if self._cap is None:
-            self._reopen()
+            self._open_segment(max(self._seg, 0))
         assert self._cap is not None
         return self._cap
 
-    def _reopen(self) -> None:
+    def _segment_path(self, seg: int) -> Path:
+        if self.version == 1:
+            return self.path / self._video_file
+        return self.path / segment_file(self._video_file, seg)
+
+    def _end(self, seg: int) -> int:
+        """One past the last frame of segment ``seg``."""
+        return self._starts[seg + 1] if seg + 1 < len(self._starts) else self.frame_count
+
+    def _open_segment(self, seg: int) -> None:
+        """Opens segment ``seg`` at its first frame."""
         self.close()
-        if not self._video_path.is_file():
-            raise UsguideError(f"{self._video_path} is missing; the session is incomplete")
-        cap = cv2.VideoCapture(str(self._video_path), cv2.CAP_FFMPEG)
+        path = self._segment_path(seg)
+        if not path.is_file():
+            raise UsguideError(f"{path} is missing; the session is incomplete")
+        cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
         if not cap.isOpened():
-            raise UsguideError(f"cannot open {self._video_path}: corrupt or unsupported video")
-        self._cap = cap
-        self._next = 0
+            raise UsguideError(f"cannot open {path}: corrupt or unsupported video")
+        self._cap, self._seg, self._next = cap, seg, self._starts[seg]
 
     def _grab(self, count: int) -> int:
         cap = self._capture()
@@ -204,29 +231,43 @@ class SessionReader:
         self._next += done
         return done
 
-    def _count_decodable(self, rows: int) -> int:
-        """Frames the video really holds, up to ``rows``; cheap for complete sessions."""
-        if self.complete and self.meta.get("frame_count") == rows:
-            try:
-                self._seek_position(rows - 1)
-                ok = self._capture().grab()
-            except UsguideError:
-                ok = False
-            if ok:
-                self._reopen()
-                return rows
-        self._reopen()
-        count = self._grab(rows)
+    def _usable(self, rows: int) -> int:
+        """Listed frames the video really holds: up to the first segment that is missing or not
+        whole (format 2), or the frames that decode (format 1); cheap for complete files."""
+        if self.version == 1:
+            whole = self.complete and self.meta.get("frame_count") == rows
+            last = len(self._starts) - 1
+        else:
+            codec = "mjpg" if self._video_file.endswith(".avi") else "ffv1"
+            last = 0
+            while last < len(self._starts) and _whole(self._segment_path(last), codec):
+                last += 1
+            last -= 1
+            if last < 0:
+                self._open_segment(0)  # says whether it is missing or corrupt
+                raise UsguideError(f"{self._segment_path(0)} is not a whole video: corrupt video")
+            if last + 1 < len(self._starts):
+                log.warning(
+                    "%s: video segment %s is missing or damaged; using the %d frames before it",
+                    self.path,
+                    self._segment_path(last + 1).name,
+                    self._starts[last + 1],
+                )
+            whole = True
+        start, end = self._starts[last], self._end(last)
+        self._open_segment(last)
+        if whole and end - start > 1:
+            self._capture().set(cv2.CAP_PROP_POS_FRAMES, end - 1 - start)
+            self._next = end - 1
+        if whole and self._grab(1) == 1:
+            count = end
+        else:
+            self._open_segment(last)
+            count = start + self._grab(end - start)
         if count == 0:
-            raise UsguideError(f"{self._video_path} holds no decodable frame: corrupt video")
-        self._reopen()
+            raise UsguideError(f"{self._segment_path(0)} holds no decodable frame: corrupt video")
+        self.close()
         return count
-
-    def _seek_position(self, index: int) -> None:
-        """Seeks by position without range checks (used while counting frames)."""
-        cap = self._capture()
-        cap.set(cv2.CAP_PROP_POS_FRAMES, index)
-        self._next = index
 
 
 def _read_meta(folder: Path) -> dict:
@@ -245,74 +286,13 @@ def _read_meta(folder: Path) -> dict:
     if not isinstance(meta, dict):
         raise UsguideError(f"{path} is not a JSON object; the session is damaged")
     version = meta.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS or isinstance(version, bool):
         raise UsguideError(
-            f"{folder} has session format_version {version!r}; this usguide reads version "
-            f"{FORMAT_VERSION}: update usguide"
+            f"{folder} has session format_version {version!r}; this usguide reads versions "
+            f"1..{FORMAT_VERSION}: update usguide"
         )
     check_meta(meta, path)
     return meta
-
-
-def _read_frames_csv(
-    path: Path,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """Parses frames.csv up to its last complete, valid row (a crash can cut the last one).
-
-    Returns the four columns and how many complete rows after a damaged one were ignored (a
-    warning is logged: a session is never cut short without a word).
-    """
-    ignored = 0
-    index: list[int] = []
-    source_index: list[int] = []
-    t_ns: list[int] = []
-    source_ms: list[float] = []
-    if path.is_file():
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            header = handle.readline().strip().split(",")
-            if header[: len(FRAMES_COLUMNS)] != list(FRAMES_COLUMNS):
-                raise UsguideError(
-                    f"{path} has unexpected columns {header}; the session is damaged"
-                )
-            for line in handle:
-                if not line.endswith("\n"):
-                    break  # partial last row
-                row = _frames_row(line)
-                if row is None or row[0] != len(index) or (t_ns and row[2] <= t_ns[-1]):
-                    # Damaged or out of sequence: keep what precedes it, count what follows.
-                    ignored = 1 + sum(1 for rest in handle if rest.endswith("\n"))
-                    log.warning(
-                        "%s: row %d is damaged; using the %d frames before it and ignoring %d "
-                        "rows after it",
-                        path,
-                        len(index) + 1,
-                        len(index),
-                        ignored,
-                    )
-                    break
-                index.append(row[0])
-                source_index.append(row[1])
-                t_ns.append(row[2])
-                source_ms.append(row[3])
-    return (
-        np.asarray(index, dtype=np.int64),
-        np.asarray(source_index, dtype=np.int64),
-        np.asarray(t_ns, dtype=np.int64),
-        np.asarray(source_ms, dtype=np.float64),
-        ignored,
-    )
-
-
-def _frames_row(line: str) -> tuple[int, int, int, float] | None:
-    """One frames.csv row, or None when it is not four numbers (finite, within int64)."""
-    parts = line.rstrip("\n").split(",")
-    try:
-        row = (int(parts[0]), int(parts[1]), int(parts[2]), float(parts[3]))
-    except (ValueError, IndexError):
-        return None
-    if not math.isfinite(row[3]) or any(abs(v) >= 2**63 for v in row[:3]) or row[0] < 0:
-        return None
-    return row
 
 
 def _read_results(path: Path, frame_count: int) -> dict[int, Any]:
@@ -331,3 +311,11 @@ def _read_results(path: Path, frame_count: int) -> dict[int, Any]:
             if 0 <= index < frame_count:
                 results[index] = record.get("result")
     return results
+
+
+def _whole(path: Path, codec: str) -> bool:
+    """True when a listed segment file exists and is whole (its header's size is the file's)."""
+    try:
+        return path.is_file() and container_complete(path, codec)
+    except OSError:
+        return False

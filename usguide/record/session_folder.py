@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 from usguide.errors import UsguideError
-from usguide.record.format import SESSION_FILES
+from usguide.record.format import is_session_file
 
 
 def prepare_folder(path: Path, overwrite: bool) -> None:
@@ -25,14 +25,14 @@ def prepare_folder(path: Path, overwrite: bool) -> None:
         if path.is_dir() and any(path.iterdir()):
             if not overwrite:
                 raise UsguideError(f"{path} exists; choose a new --out or pass --overwrite")
-            others = sorted(p.name for p in path.iterdir() if p.name not in SESSION_FILES)
+            others = sorted(p.name for p in path.iterdir() if not is_session_file(p.name))
             if others:
                 raise UsguideError(
                     f"{path} holds files that are not part of a session "
                     f"({', '.join(others[:3])}); choose a new --out"
                 )
-            for name in SESSION_FILES:
-                (path / name).unlink(missing_ok=True)
+            for old in path.iterdir():
+                old.unlink()  # only a session's files are left here (checked above)
         path.mkdir(parents=True, exist_ok=True)
         probe = path / ".usguide-write-test"
         probe.write_bytes(b"")

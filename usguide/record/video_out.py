@@ -32,7 +32,7 @@ def video_fps(info: SourceInfo) -> float:
 
 
 def open_video_writer(
-    folder: Path, codec: Codec, image: np.ndarray, fps: float, quality: int
+    folder: Path, codec: Codec, image: np.ndarray, fps: float, quality: int, name: str = ""
 ) -> cv2.VideoWriter:
     """Opens the video file for frames shaped like ``image``.
 
@@ -42,6 +42,7 @@ def open_video_writer(
         image: the first frame (uint8 grey or BGR), giving size and channel count.
         fps: the container frame rate.
         quality: JPEG quality 1..100, used by ``mjpg`` only.
+        name: the file name (a segment's); ``codec.file_name`` when empty.
 
     Returns:
         An opened ``cv2.VideoWriter``.
@@ -52,7 +53,7 @@ def open_video_writer(
     height, width = image.shape[:2]
     grey = image.ndim == 2
     fourcc = cv2.VideoWriter_fourcc(*codec.fourcc)
-    target = str(folder / codec.file_name)
+    target = str(folder / (name or codec.file_name))
     if codec.name == "mjpg":
         # OpenCV's own MJPEG backend is the one that honours VIDEOWRITER_PROP_QUALITY.
         video = cv2.VideoWriter(target, cv2.CAP_OPENCV_MJPEG, fourcc, fps, (width, height))
@@ -66,6 +67,20 @@ def open_video_writer(
             "install opencv-python-headless with FFmpeg support"
         )
     return video
+
+
+def pixel_kind(image: np.ndarray) -> str | None:
+    """``"gray"`` (HxW uint8), ``"bgr"`` (HxWx3 uint8), or None for what a session cannot hold."""
+    if image.dtype != np.uint8:
+        return None
+    if image.ndim == 2:
+        return "gray"
+    return "bgr" if image.ndim == 3 and image.shape[2] == 3 else None
+
+
+def pixel_kind_of(shape: FrameShape) -> str:
+    """The ``pixel_kind`` of an accepted frame's recorded shape."""
+    return "gray" if len(shape[0]) == 2 else "bgr"
 
 
 def as_stored(image: np.ndarray, codec: Codec) -> np.ndarray:

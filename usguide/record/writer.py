@@ -1,6 +1,8 @@
-"""Writes a session folder (video + per-frame timestamps + results + meta.json) on its own thread.
+"""Writes a session folder (video segments + per-frame timestamps + results + meta.json) on its own
+thread.
 
 ``write()`` never blocks capture: frames go into a bounded queue, refused (counted) when it is full.
+A frame is listed in frames.csv only once its video segment is closed and on disk (``segments``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from usguide import __version__
@@ -25,6 +26,7 @@ from usguide.errors import UsguideError
 from usguide.record.deidentify import describe, mask_outside, neutral_source
 from usguide.record.format import (
     CODECS,
+    DEFAULT_SEGMENT_S,
     FORMAT_VERSION,
     FRAMES_COLUMNS,
     FRAMES_FILE,
@@ -33,11 +35,12 @@ from usguide.record.format import (
     json_default,
     write_json_atomic,
 )
+from usguide.record.segments import SegmentedVideo
 from usguide.record.session_folder import check_disk, prepare_folder
 from usguide.record.video_out import (
     FrameShape,
-    as_stored,
-    open_video_writer,
+    pixel_kind,
+    pixel_kind_of,
     video_fps,
     video_meta,
 )
@@ -55,11 +58,12 @@ class SessionWriter:
     """Records frames (and optional per-frame results) into a new session folder.
 
     Frames whose ``t_capture_ns`` is not greater than the previous accepted frame's, and frames
-    whose shape or dtype differ from the first frame's, are refused: ``write()`` returns False and
-    counts them in ``refused_time`` / ``refused_size``. Frames arriving while the queue is full are
-    counted in ``dropped``. Nothing is raised on the frame path; a failure of the writer thread
-    (disk nearly full, encoder error) stops the recording, is kept in ``error`` and makes
-    ``write()`` return False.
+    whose channels or dtype differ from the first frame's, are refused: ``write()`` returns False
+    and counts them in ``refused_time`` / ``refused_size``. A new width or height (a device
+    replugged at another resolution) starts a new video segment, counted in ``size_changes``.
+    Frames arriving while the queue is full are counted in ``dropped``. Nothing is raised on the
+    frame path; a failure of the writer thread (disk full or nearly, encoder error) stops the
+    recording, is kept in ``error`` and makes ``write()`` return False.
 
     Args:
         out_dir: the session folder; created; must not exist or be empty (unless ``overwrite``).
@@ -76,6 +80,8 @@ class SessionWriter:
         identifiers: names (never values) of the identifying DICOM attributes the input held;
             none is copied. A DICOM source's file name is stored as ``dicom``, and meta.json's
             ``deidentification`` says what was removed.
+        segment_s: the longest a video segment stays open: frames are listed in frames.csv (and
+            survive SIGKILL) at most this long after they were written.
     """
 
     def __init__(
@@ -92,6 +98,7 @@ class SessionWriter:
         min_free_bytes: int = DEFAULT_MIN_FREE_BYTES,
         mask: Roi | None = None,
         identifiers: Sequence[str] = (),
+        segment_s: float = DEFAULT_SEGMENT_S,
     ) -> None:
         if codec not in CODECS:
             raise UsguideError(f"unknown codec {codec!r}: choose one of {', '.join(CODECS)}")
@@ -99,6 +106,8 @@ class SessionWriter:
             raise UsguideError(f"queue size must be at least 1, got {queue_size}")
         if not 1 <= quality <= 100:
             raise UsguideError(f"video quality must be 1..100, got {quality}")
+        if not 0 < segment_s <= 3600:
+            raise UsguideError(f"segment length must be 0..3600 s, got {segment_s}")
         self.path = Path(out_dir)
         self.info = info
         self.calibration = calibration
@@ -112,17 +121,20 @@ class SessionWriter:
         self.dropped = 0
         self.refused_time = 0
         self.refused_size = 0
+        self.size_changes = 0
+        self.segment_s = float(segment_s)
         self.error: UsguideError | None = None
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._thread: threading.Thread | None = None
         self._accepted = 0
         self._last_t_ns: int | None = None
         self._first_t_ns: int | None = None
-        self._shape: FrameShape | None = None
+        self._shape: FrameShape | None = None  # the first frame's
+        self._last_size: tuple[int, ...] = ()  # the last accepted frame's shape
         self._warned: set[str] = set()
         self._closed = False
         self._started_iso = ""
-        self._video: cv2.VideoWriter | None = None
+        self._video: SegmentedVideo | None = None
         self._frames_handle: Any = None
         self._results_handle: Any = None
         self._last_sync_ns = 0
@@ -165,22 +177,10 @@ class SessionWriter:
             return False
         image = frame.image
         shape = (tuple(image.shape), image.dtype.str)
-        if self._shape is None:
-            if (
-                image.dtype != np.uint8
-                or image.ndim not in (2, 3)
-                or (image.ndim == 3 and image.shape[2] != 3)
-            ):
-                self.refused_size += 1
-                self._warn_once("format", f"refusing frame {frame.index}: not uint8 grey or BGR")
-                return False
-        elif shape != self._shape:
-            self.refused_size += 1
-            self._warn_once(
-                "size",
-                f"refusing frames whose shape differs from the first one {self._shape[0]} "
-                f"(got {tuple(image.shape)}); counted in refused_size",
-            )
+        kind = pixel_kind(image)
+        if kind is None or (self._shape is not None and kind != pixel_kind_of(self._shape)):
+            self.refused_size += 1  # a new size is fine (new segment), new channels are not
+            self._warn_once("format", f"refusing frames unlike the first: {image.shape} {kind}")
             return False
         if self._last_t_ns is not None and frame.t_capture_ns <= self._last_t_ns:
             self.refused_time += 1
@@ -206,6 +206,10 @@ class SessionWriter:
             self.dropped += 1
             self._warn_once("queue", "recording cannot keep up: frames are being dropped")
             return False
+        if not first and image.shape != self._last_size:
+            self.size_changes += 1  # the writer thread starts a new segment
+            self._warn_once("resized", "frame size changed: recording goes on in a new segment")
+        self._last_size = image.shape
         if self._first_t_ns is None:
             self._first_t_ns = frame.t_capture_ns
         self._last_t_ns = frame.t_capture_ns
@@ -268,12 +272,16 @@ class SessionWriter:
                 "roi": roi.as_list() if roi is not None else None,
             },
             "procedure": self.procedure,
-            "video": video_meta(self.codec, self.quality, self._shape, self.info),
+            "video": {
+                **video_meta(self.codec, self.quality, self._shape, self.info),
+                "segment_s": self.segment_s,
+            },
             "complete": complete,
             "frame_count": self.written if complete else None,
             "dropped": self.dropped,
             "refused_time": self.refused_time,
             "refused_size": self.refused_size,
+            "size_changes": self.size_changes,
             "duration_s": round(self.duration_s, 6),
             "error": str(self.error) if self.error else None,
         }
@@ -284,17 +292,31 @@ class SessionWriter:
     # ------------------------------------------------------------------------------ writer thread
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is _STOP:
-                return
+            try:
+                # Wakes while idle too: a stalled source's frames are listed within segment_s.
+                item = self._queue.get(timeout=min(self.segment_s, 0.25))
+            except queue.Empty:
+                item = None
             if self.error is not None:
+                if item is _STOP:
+                    return
                 continue  # stopped: discard what is left
             try:
+                if item is _STOP or item is None:
+                    if self._video is not None and (
+                        item is _STOP or self._video.due(time.perf_counter_ns())
+                    ):
+                        self._list(self._video.close())
+                    if item is _STOP:
+                        return
+                    continue
                 self._write_item(*item)
             except UsguideError as exc:
                 self._fail(str(exc))
             except Exception as exc:  # noqa: BLE001 - the thread must report, never die silently
                 self._fail(f"recording failed: {exc}")
+            if self.error is not None and self._video is not None:
+                self._video.abandon()  # its frames were never listed
 
     def _write_item(
         self,
@@ -308,35 +330,38 @@ class SessionWriter:
         if self.mask is not None:
             image = mask_outside(image, self.mask)
         if self._video is None:
-            self._open_video(image)
-        if self._video.write(as_stored(image, self.codec)) is False:
-            # OpenCV >= 5 reports a failed write (disk full): stop before listing the frame.
-            raise UsguideError(
-                f"cannot write the video in {self.path} (disk full?) — free some space; "
-                "the frames listed in frames.csv are kept"
+            self._video = SegmentedVideo(
+                self.path, self.codec, video_fps(self.info), self.quality, self.segment_s
             )
-        self._frames_handle.write(f"{index},{source_index},{t_ns},{float(source_ms)!r}\n")
-        self._frames_handle.flush()
-        if result is not None:
+            write_json_atomic(self.path / META_FILE, self._meta(complete=False))
+        row = f"{index},{source_index},{t_ns},{float(source_ms)!r}"
+        self._list(self._video.write(image, row))
+        if result is not None:  # before the frame is listed: a listed frame has its result
             if self._results_handle is None:
                 self._results_handle = open(self.path / RESULTS_FILE, "a", encoding="utf-8")
             line = json.dumps({"index": index, "result": result}, default=json_default)
             self._results_handle.write(line + "\n")
             self._results_handle.flush()
-        self.written += 1
         now = time.perf_counter_ns()
+        if self._video.due(now):
+            self._list(self._video.close())
         if now - self._last_sync_ns > _FSYNC_INTERVAL_NS:
             self._last_sync_ns = now
             self._sync()
         if now - self._last_disk_check_ns > DISK_CHECK_INTERVAL_NS:
             self._last_disk_check_ns = now
-            check_disk(self.path, self.min_free_bytes)
+            try:
+                check_disk(self.path, self.min_free_bytes)
+            except UsguideError:
+                self._list(self._video.close())  # what is encoded is kept, then stop
+                raise
 
-    def _open_video(self, image: np.ndarray) -> None:
-        self._video = open_video_writer(
-            self.path, self.codec, image, video_fps(self.info), self.quality
-        )
-        write_json_atomic(self.path / META_FILE, self._meta(complete=False))
+    def _list(self, rows: list[str]) -> None:
+        """Appends the rows of a closed (durable) segment to frames.csv."""
+        if rows:
+            self._frames_handle.write("".join(rows))
+            self._frames_handle.flush()
+            self.written += len(rows)
 
     def _sync(self) -> None:
         for handle in (self._frames_handle, self._results_handle):
@@ -345,8 +370,7 @@ class SessionWriter:
 
     def _release(self) -> None:
         if self._video is not None:
-            self._video.release()
-            self._video = None
+            self._video.abandon()  # only after a failure is a segment still open here
         for name in ("_frames_handle", "_results_handle"):
             handle = getattr(self, name)
             if handle is not None:
