@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 
 import cv2
 import numpy as np
@@ -196,3 +197,31 @@ def test_soak_samples_memory_while_running(tiny_video, tmp_path, monkeypatch):
     assert all(sample["rss_mb"] > 0 for sample in samples)
     assert samples[-1]["threads"] >= 2  # capture and worker threads still alive
     assert samples[-1]["processed_fps_window"] > 30
+
+
+class FailingAnalyzer(FakeAnalyzer):
+    """An ``Analyzer`` whose every frame raises (a model that breaks at run time)."""
+
+    def process(self, frame):
+        raise RuntimeError("shape mismatch in node 7")
+
+
+def test_bench_reports_failed_analysis_and_exits_2(tiny_video, capsys, monkeypatch):
+    import usguide.commands.bench as bench_command
+
+    def failing_bench(config, **kwargs):
+        return bench_module.run_bench(
+            config, analyzer_factory=lambda config: (FailingAnalyzer(), {}), **kwargs
+        )
+
+    monkeypatch.setattr(bench_command, "run_bench", failing_bench)
+    code = main(["bench", str(tiny_video), "--frames", "6", "--warmup", "2", "--quiet"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "state failed" in out and "state ok" not in out
+    counted = re.search(r"analysis failed on (\d+) of (\d+) frames \(last: analysis failed", out)
+    assert counted and counted[1] == counted[2] and int(counted[1]) >= 8, out
+    lines = err.strip().splitlines()
+    assert len(lines) <= 2  # the first failure's warning (once), then the error
+    assert lines[-1].startswith(f"usguide: error: analysis failed on {counted[1]} of {counted[1]}")
+    assert "shape mismatch in node 7" in lines[-1]

@@ -181,6 +181,13 @@ def run(args: argparse.Namespace) -> int:
         from usguide.gui.plots import save_bench_plot
 
         save_bench_plot(runs, args.plot)
+    failed = [run for run in runs if run["summary"].get("analysis_errors")]
+    if failed:  # figures of frames whose analysis raised are not a benchmark: say so, exit 2
+        summary = failed[0]["summary"]
+        raise UsguideError(
+            f"analysis failed on {summary['analysis_errors']} of {summary['frames_processed']} "
+            f"frames in {failed[0]['label']} ({summary['last_error']}); fix the model or detector"
+        )
     return 0
 
 

@@ -244,15 +244,21 @@ def run_bench(
         "config": config.to_json(),
         "source": dataclasses.asdict(paced.info),
         "detector": detector_info,
-        "summary": _summary(stats, wall, end_cpu - cpu0),
+        "summary": _summary(stats, wall, end_cpu - cpu0, pipeline.errors, pipeline.last_error),
         "stats": stats.to_json(),
         "per_frame": timeline.to_json(),
         "soak": soak or None,
     }
 
 
-def _summary(stats: PipelineStats, wall: float, cpu: float) -> dict:
+def _summary(
+    stats: PipelineStats, wall: float, cpu: float, errors: int, last_error: str | None
+) -> dict:
     stages = {name: series.run.to_json() for name, series in stats.stages.items()}
+    # A frame whose analysis raised still counts as processed: the state says it did not work.
+    state = stats.state
+    if errors:
+        state = "failed" if errors >= stats.frames_processed else "partial"
     latency = stats.latency
     empty = {"count": 0, "p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0, "mean": 0.0}
     return {
@@ -262,7 +268,10 @@ def _summary(stats: PipelineStats, wall: float, cpu: float) -> dict:
         "frames_processed": stats.frames_processed,
         "frames_dropped": stats.frames_dropped,
         "frames_over_budget": stats.frames_over_budget,
-        "final_state": stats.state,
+        "final_state": state,
+        "budget_state": stats.state,
+        "analysis_errors": errors,
+        "last_error": last_error,
         "final_input_scale": stats.input_scale,
         "stages_ms": stages,
         "capture_to_result_ms": latency[END_TO_END].run.to_json()

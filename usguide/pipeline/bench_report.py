@@ -84,6 +84,11 @@ def format_report(run: dict) -> str:
         f" | dropped {summary['frames_dropped']} | over budget {summary['frames_over_budget']}"
         f" | CPU {summary['cpu_percent']:.0f} % | state {summary['final_state']}"
     )
+    if summary.get("analysis_errors"):
+        lines.append(
+            f"analysis failed on {summary['analysis_errors']} of "
+            f"{summary['frames_processed']} frames (last: {summary['last_error']})"
+        )
     if run.get("soak"):
         first, last = run["soak"][0], run["soak"][-1]
         lines.append(

@@ -103,6 +103,7 @@ class Pipeline:
         self._running = False
         self.errors = 0
         self.last_error: str | None = None
+        self._error_kind: str | None = None  # logged once until the failure changes
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -353,7 +354,7 @@ class Pipeline:
             try:
                 result = analyzer.process(frame)
             except Exception as exc:  # one bad frame must not stop guidance
-                self._note_error(f"analysis failed on frame {frame.index}: {exc}")
+                self._note_error(f"analysis failed on frame {frame.index}: {exc}", str(exc))
         if result is None:
             result = FrameResult(frame, None, None, Timings(t_capture_ns=frame.t_capture_ns))
         if result.timings.t_result_ns is None:
@@ -386,11 +387,11 @@ class Pipeline:
         )
         self._budget.tick(time.perf_counter_ns(), state, expecting)
 
-    def _note_error(self, message: str) -> None:
+    def _note_error(self, message: str, kind: str | None = None) -> None:
         self.errors += 1
-        if message != self.last_error:
+        if (kind or message) != self._error_kind:
             log.warning("%s", message)
-        self.last_error = message
+        self.last_error, self._error_kind = message, kind or message
 
     def _make_feed(self, recorder: Recorder | None) -> RecorderFeed | None:
         if recorder is None:
