@@ -24,6 +24,7 @@ from usguide.gui.freshness import banner_text, overlay_at_shown_frame
 from usguide.gui.help_overlay import Banner, HelpOverlay
 from usguide.gui.image_view import ImageView
 from usguide.gui.latency_panel import LatencyPanel
+from usguide.gui.metrics_panel import MetricsPanel
 from usguide.gui.overlay import Overlay, OverlayState
 from usguide.gui.paint_stats import PaintStats
 from usguide.gui.procedure_panel import ProcedurePanel
@@ -56,6 +57,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._numbers_at_ns = 0
         self._build()
         runtime.subscribe(self._on_result)
+        runtime.subscribe(self.metrics_panel.add)  # worker thread, constant time per result
         self._install_shortcuts()
         self._sync_source_widgets()
         self.timer = QtCore.QTimer(self)
@@ -79,7 +81,11 @@ class MainWindow(QtWidgets.QMainWindow):
         left.addWidget(self.replay_bar)
         self.latency = LatencyPanel(self.runtime.budget_ms)
         self.latency.setFixedHeight(200)
-        left.addWidget(self.latency)
+        self.metrics_panel = MetricsPanel()  # the insertion's running metrics, beside it
+        numbers = QtWidgets.QHBoxLayout()
+        numbers.addWidget(self.latency, 1)
+        numbers.addWidget(self.metrics_panel)
+        left.addLayout(numbers)
         outer.addLayout(left, 1)
         self.controls = ControlsPanel()
         outer.addWidget(self.controls)
@@ -230,6 +236,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.banner_text = text
 
     def _update_numbers(self, now_ns: int) -> None:
+        self.metrics_panel.refresh()
         stats = self.runtime.stats
         paint = self.paint_stats.summary()
         display = stats.latency.get("capture_to_display") if stats is not None else None
