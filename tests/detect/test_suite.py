@@ -26,3 +26,34 @@ def test_suite_clips_are_fixed():
         suite_clips("nope", 1, 30)
     with pytest.raises(UsguideError):
         suite_clips("heldout", 0, 30)
+
+
+def test_painted_set_in_the_generalisation_suite():
+    clips = suite_clips("generalisation", 2, 30)
+    painted = [clip for clip in clips if clip.tags["set"] == "painted"]
+    assert all(clip.painted for clip in painted)
+    needles = [clip for clip in painted if clip.needle is not False]
+    assert [clip.seed for clip in needles] == list(range(900000, 900024))
+    assert [clip.seed for clip in painted if clip.needle is False] == [
+        909000,
+        909001,
+        909002,
+        909003,
+    ]
+    assert not any(clip.painted for clip in suite_clips("heldout", 2, 30))
+
+
+def test_painted_set_skipped_without_real_frames(tmp_path, monkeypatch):
+    from usguide.detect import suite as suite_module
+    from usguide.simulate import real_frames
+
+    monkeypatch.setattr(real_frames, "_cached_frames", lambda count: ())
+    tiny = [
+        suite_module.SuiteClip(
+            "painted_000", 900000, "painted", 10, {"set": "painted"}, painted=True
+        )
+    ]
+    monkeypatch.setattr(suite_module, "suite_clips", lambda name, clips, frames: tiny)
+    notes = []
+    assert suite_module.render_suite("generalisation", tmp_path, 1, 10, notes.append) == []
+    assert len(notes) == 1 and "pydicom-data" in notes[0]

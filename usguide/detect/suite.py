@@ -9,12 +9,16 @@ Suites:
         aspect ratios and screen layouts), one cell per insertion-angle bin x geometry x medium:
         seed 800000 + 1000 a + 100 g + 10 m + k (a: angle bin 0-10, 10-30, 30-50, 50-80 degrees;
         g: linear, convex, screen; m: in_vivo, ex_vivo, phantom, water; k < clips per cell), and one
-        needle-free clip per geometry x medium, seed 809000 + 100 g + 10 m + k.
+        needle-free clip per geometry x medium, seed 809000 + 100 g + 10 m + k; and the painted
+        set: bright, obvious needles drawn by an independent painter onto real needle-free
+        ultrasound frames (``usguide.simulate.painted``, pydicom-data; skipped with a note where
+        it is not installed), seeds 900000 + i (i < 12 x clips per cell) and needle-free 909000 + i
+        (i < 2 x clips per cell).
 
-Every clip's ``truth.json`` gets ``set`` (heldout / generalisation) and, where the simulator did not
-write them, ``style`` and the cell's ``geometry`` and ``medium``: evaluation reports them as strata
-and the sets side by side. A clip already in DIR with the same seed and length is reused (delete
-DIR after a simulator change). At the default size (2 clips per cell, 60 frames) the whole suite
+Every clip's ``truth.json`` gets ``set`` (heldout / generalisation / painted) and, where the
+simulator did not write them, ``style`` and the cell's ``geometry`` and ``medium``: evaluation
+reports them as strata and the sets side by side. A clip already in DIR with the same seed and
+length is reused (delete DIR after a simulator change). At the default size (2 clips per cell, 60 frames) the whole suite
 renders and evaluates in about 10 minutes on the 2-core development machine.
 """
 
@@ -40,6 +44,11 @@ DEFAULT_CLIPS_PER_CELL = 2
 DEFAULT_FRAMES = 60
 MAX_CLIPS_PER_CELL = 9  # k is one decimal digit of the seed
 HELDOUT_TAGS = {"set": "heldout", "style": "train"}
+PAINTED_SEED = 900000
+PAINTED_FREE_SEED = 909000
+PAINTED_CLIPS_PER_UNIT = 12  # painted needle clips per "clip per cell"
+PAINTED_FREE_PER_UNIT = 2
+PAINTED_TAGS = {"set": "painted"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,7 @@ class SuiteClip:
     needle: bool | None = None
     medium: str | None = None
     style: str | None = None
+    painted: bool = False  # drawn by usguide.simulate.painted on a real frame, not simulated
 
 
 def _simulator_fields() -> set[str]:
@@ -81,7 +91,27 @@ def suite_clips(name: str, clips_per_cell: int, frames: int) -> list[SuiteClip]:
     ]
     if name == "generalisation":
         clips.extend(_generalisation(clips_per_cell, frames))
+        clips.extend(_painted(clips_per_cell, frames))
     return clips
+
+
+def _painted(clips_per_cell: int, frames: int) -> Iterator[SuiteClip]:
+    for number in range(PAINTED_CLIPS_PER_UNIT * clips_per_cell):
+        seed = PAINTED_SEED + number
+        yield SuiteClip(
+            f"painted_{number:03d}", seed, "painted", frames, PAINTED_TAGS, painted=True
+        )
+    for number in range(PAINTED_FREE_PER_UNIT * clips_per_cell):
+        seed = PAINTED_FREE_SEED + number
+        yield SuiteClip(
+            f"painted_free_{number:03d}",
+            seed,
+            "painted",
+            frames,
+            PAINTED_TAGS,
+            needle=False,
+            painted=True,
+        )
 
 
 def _generalisation(clips_per_cell: int, frames: int) -> Iterator[SuiteClip]:
@@ -177,15 +207,28 @@ def render_suite(
         UsguideError: for a bad suite, size or output folder.
     """
     from usguide.simulate.export import write_clip
+    from usguide.simulate.painted import NoRealFrames, paint_clip
 
     clips = suite_clips(name, clips_per_cell, frames)
     if out_dir.exists() and not out_dir.is_dir():
         raise UsguideError(f"--out-cases {out_dir} is a file: give a folder")
     folders = []
+    no_real_frames = False
     for number, clip in enumerate(clips):
         folder = out_dir / clip.folder
+        if clip.painted and no_real_frames:
+            continue
         if not _rendered(folder, clip):
-            write_clip(folder, _config(clip))
+            try:
+                if clip.painted:
+                    paint_clip(folder, clip.seed, clip.frames, needle=clip.needle is not False)
+                else:
+                    write_clip(folder, _config(clip))
+            except NoRealFrames as missing:
+                no_real_frames = True
+                if progress:
+                    progress(f"suite: painted set skipped: {missing}")
+                continue
             if progress:
                 progress(f"suite: clip {number + 1}/{len(clips)} rendered -> {folder}")
         _tag_truth(folder / "truth.json", clip.tags)

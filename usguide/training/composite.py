@@ -14,23 +14,15 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 
 from usguide.detect.model_input import Placement, letterbox, letterbox_placement
+from usguide.simulate.real_frames import load_real_frames
 
 # Needle outer diameters in mm, 14 G to 27 G (ISO 9626 regular wall).
 DIAMETERS_MM = (2.11, 1.83, 1.65, 1.47, 1.27, 1.07, 0.91, 0.82, 0.72, 0.64, 0.57, 0.51, 0.46, 0.41)
-# Real ultrasound frames without needles in pydicom-data (MIT), used as backgrounds.
-REAL_BACKGROUNDS = (
-    "JPGLosslessP14SV1_1s_1f_8b.dcm",
-    "OBXXXX1A.dcm",
-    "US1_UNCR.dcm",
-    "color3d_jpeg_baseline.dcm",
-    "gdcm-US-ALOKA-16.dcm",
-)
 NO_TIP = (-1.0, -1.0)
 
 
@@ -41,45 +33,6 @@ class Sample:
     image: np.ndarray
     shaft: np.ndarray
     tip: tuple[float, float]
-
-
-def load_real_frames(max_frames_per_file: int = 6) -> list[np.ndarray]:
-    """Grey uint8 frames of the real needle-free ultrasound files (empty without pydicom-data)."""
-    try:
-        import pydicom
-        from pydicom.pixels import apply_color_lut
-    except ImportError:
-        return []
-    folder = _pydicom_data_folder()
-    frames: list[np.ndarray] = []
-    for name in REAL_BACKGROUNDS:
-        path = folder / name if folder else None
-        if path is None or not path.is_file():
-            continue
-        dataset = pydicom.dcmread(path)
-        pixels = np.asarray(dataset.pixel_array)
-        if dataset.get("PhotometricInterpretation") == "PALETTE COLOR":
-            pixels = np.asarray(apply_color_lut(pixels, dataset))
-        stack = pixels if int(dataset.get("NumberOfFrames", 1) or 1) > 1 else pixels[None]
-        step = max(1, len(stack) // max_frames_per_file)
-        for frame in stack[::step][:max_frames_per_file]:
-            if frame.dtype != np.uint8:
-                frame = (frame.astype(np.float32) * (255.0 / max(1.0, float(frame.max())))).astype(
-                    np.uint8
-                )
-            if frame.ndim == 3:
-                frame = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
-            frames.append(np.ascontiguousarray(frame))
-    return frames
-
-
-def _pydicom_data_folder() -> Path | None:
-    try:
-        import data_store  # the pydicom-data package
-
-        return Path(data_store.__file__).parent / "data"
-    except ImportError:
-        return None
 
 
 @functools.lru_cache(maxsize=4)
