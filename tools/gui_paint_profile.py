@@ -119,9 +119,15 @@ def main() -> None:
 
     original_paint = MainWindow.paint
 
+    statuses: dict[str, int] = defaultdict(int)
+
     def paint(self, result):  # noqa: ANN001, ANN202
         spans.painted()
-        return original_paint(self, result)
+        try:
+            return original_paint(self, result)
+        finally:
+            if spans.on:
+                statuses[self.overlay_state.status] += 1
 
     MainWindow.paint = paint
     options = RuntimeOptions(
@@ -149,7 +155,11 @@ def main() -> None:
         profiler.dump_stats(args.profile)
     window.close()
     names = sorted({name for frame in spans.frames for name in frame})
-    out: dict[str, object] = {"source": args.source, "painted": len(spans.frames)}
+    out: dict[str, object] = {
+        "source": args.source,
+        "painted": len(spans.frames),
+        "overlay": dict(statuses),
+    }
     for name in names:
         values = np.array([frame.get(name, 0) for frame in spans.frames]) / 1e6
         out[name] = [round(float(np.percentile(values, q)), 2) for q in (50, 95)]

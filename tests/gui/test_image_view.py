@@ -55,3 +55,27 @@ def test_region_crop_is_shown_at_its_frame_coordinates(view):  # noqa: ANN001
     assert view.image_item.mapRectToParent(view.image_item.boundingRect()) == QtCore.QRectF(
         40, 20, 60, 40
     )
+
+
+def test_frame_larger_than_the_view_is_scaled_once_to_it_and_drawn_in_frame_coordinates(view):  # noqa: ANN001
+    frame = np.zeros((860, 1080), np.uint8)
+    frame[:, 540:] = 200
+    prepared = view.prepare(frame, None)  # the worker's part
+    view.set_image(frame)
+    assert view.image_item.image is prepared.pixels  # used as prepared, not made again
+    width, height = view.image_item.qimage.width(), view.image_item.qimage.height()
+    assert width <= 320 and height <= 240 and abs(width / height - 1080 / 860) < 0.02
+    assert view.image_item.mapRectToParent(view.image_item.boundingRect()) == QtCore.QRectF(
+        0, 0, 1080, 860
+    )
+    assert shown_pixel(view, 10, 10) == (0, 0, 0)
+    assert shown_pixel(view, width - 10, 10) == (200, 200, 200)
+
+
+def test_resizing_the_view_prepares_the_frame_on_screen_again(view):  # noqa: ANN001
+    frame = np.full((860, 1080), 90, np.uint8)
+    view.set_image(frame)
+    small = view.image_item.qimage.width()
+    view.setFixedSize(640, 480)
+    QtCore.QCoreApplication.processEvents()
+    assert view.image_item.qimage.width() > small  # a paused frame is redrawn at the new size

@@ -1,5 +1,6 @@
 """Latency statistics on synthetic timings: exact percentiles, warm-up excluded, counters."""
 
+import numpy as np
 import pytest
 
 from usguide.pipeline.stats import (
@@ -8,6 +9,7 @@ from usguide.pipeline.stats import (
     QUEUE_WAIT,
     LatencySummary,
     StatsCollector,
+    sorted_percentile,
 )
 from usguide.types import StageSpan, Timings
 
@@ -97,3 +99,12 @@ def test_window_only_snapshot_skips_run_percentiles():
     window = snap.stages["inference"].window  # 91..100, exact
     assert (window.count, window.p50, window.max) == (10, 95.5, 100.0)
     assert stats.snapshot().stages["inference"].run.p50 == 50.5
+
+
+def test_sorted_percentile_matches_numpy():
+    rng = np.random.default_rng(3)
+    for size in (1, 2, 5, 300, 2001):
+        values = rng.random(size) * 40.0
+        ordered = np.sort(values)
+        for q in (0.0, 50.0, 95.0, 99.0, 100.0):
+            assert sorted_percentile(ordered, q) == pytest.approx(np.percentile(values, q))

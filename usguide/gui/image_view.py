@@ -1,9 +1,9 @@
-"""The ultrasound image: pyqtgraph ImageItem in a locked-aspect view, region outline, mm scale.
+"""The ultrasound image: a frame item in a locked-aspect view, region outline, mm scale.
 
 Coordinates of every item in the view are full-frame pixels, so needle points from a
-``FrameResult`` are
-drawn as they are. When only the image region is shown, the cropped image is placed at the region's
-position (``setRect``), not re-based.
+``FrameResult`` are drawn as they are. When only the image region is shown, the cropped image is
+drawn into the region's rectangle, not re-based. The pixels themselves are prepared off the GUI
+thread (``display_image``): cut, reduced to grey, scaled to the view and packed once per frame.
 """
 
 from __future__ import annotations
@@ -11,26 +11,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import cv2
 import numpy as np
 import pyqtgraph as pg
 from PyQt5 import QtCore, QtGui, QtWidgets
 
 from usguide.gui import theme
+from usguide.gui.display_image import DisplayImage, DisplayPreparer, display_rect, scaled_size
 from usguide.types import Point, Roi
-
-GREY_RECHECK = 120  # colour frames between two checks that they are still grey
-
-
-def is_grey(image: np.ndarray) -> bool:
-    """True when a BGR image's channels are equal (checked on every 4th row and column: a
-    colour overlay of a few pixels is missed there, and found at the next check or not at all,
-    which only shows it grey)."""
-    sample = image[::4, ::4]
-    return bool(
-        np.array_equal(sample[:, :, 0], sample[:, :, 1])
-        and np.array_equal(sample[:, :, 0], sample[:, :, 2])
-    )
 
 
 def depth_tick_step_mm(depth_mm: float) -> float:
@@ -39,6 +26,40 @@ def depth_tick_step_mm(depth_mm: float) -> float:
         if depth_mm / step <= 10:
             return step
     return 100.0
+
+
+class FrameItem(QtWidgets.QGraphicsItem):
+    """The frame on screen: a QImage over prepared BGRX pixels, drawn into its rectangle (frame
+    pixels). The painter draws that format as it is: no conversion, and no scaling when the
+    pixels were prepared at the view's size."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.image: np.ndarray | None = None  # the shown pixels (grey or BGR, maybe scaled)
+        self.qimage: QtGui.QImage | None = None
+        self._packed: np.ndarray | None = None  # the QImage borrows this buffer
+        self._rect = QtCore.QRectF()
+
+    def set_display(self, display: DisplayImage) -> None:
+        packed = display.packed
+        self._packed = packed
+        self.qimage = pg.functions.ndarray_to_qimage(packed, QtGui.QImage.Format_RGB32)
+        self.image = display.pixels
+        rect = QtCore.QRectF(*display.rect)
+        if rect != self._rect:
+            self.prepareGeometryChange()
+            self._rect = rect
+        self.update()
+
+    def render(self) -> None:
+        """Nothing to do: the QImage is made with the pixels (pyqtgraph's ImageItem API)."""
+
+    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 - Qt API
+        return self._rect
+
+    def paint(self, painter: QtGui.QPainter, *_args: object) -> None:
+        if self.qimage is not None:
+            painter.drawImage(self._rect, self.qimage)
 
 
 class ImageView(pg.GraphicsLayoutWidget):
@@ -58,8 +79,10 @@ class ImageView(pg.GraphicsLayoutWidget):
         self.view = self.addViewBox(lockAspect=True, enableMouse=False, invertY=True)
         self.view.setMenuEnabled(False)
         self.view.setDefaultPadding(0.0)
-        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.image_item = FrameItem()
         self.view.addItem(self.image_item)
+        self.preparer = DisplayPreparer()
+        self._raw: np.ndarray | None = None  # the captured image on screen
         # The overlay's items move every frame: keeping a spatial index of them costs more than
         # the few items it would spare a hit test.
         self.scene().setItemIndexMethod(QtWidgets.QGraphicsScene.NoIndex)
@@ -71,8 +94,6 @@ class ImageView(pg.GraphicsLayoutWidget):
         self._scale_items: list[QtWidgets.QGraphicsItem] = []
         self._selector: pg.RectROI | None = None
         self._frame_size: tuple[int, int] | None = None  # (width, height)
-        self._grey_colour = False  # colour frames whose channels are equal (shown as grey)
-        self._grey_checked = -GREY_RECHECK  # frames until the next check (counts up to 0)
         self._shown_rect: tuple[int, int, int, int] | None = None
         self.roi: Roi | None = None
         self.mm_per_px: float | None = None
@@ -81,52 +102,38 @@ class ImageView(pg.GraphicsLayoutWidget):
         self.scene().sigMouseClicked.connect(self._on_scene_click)
 
     # -- frames --------------------------------------------------------------------------------
+    def prepare(self, image: np.ndarray, roi: Roi | None) -> DisplayImage:
+        """Prepares ``image``'s pixels for ``set_image`` (thread-safe: the pipeline's worker calls
+        it, so the GUI thread does not cut, convert or scale)."""
+        return self.preparer.prepare(image, roi, self.show_region_only)
+
     def set_image(self, image: np.ndarray) -> None:
         """Shows one frame (grey HxW or BGR HxWx3 uint8). Cropped to the region if set.
 
-        A colour capture of a grey image (a video grabber's usual output) is shown from one
-        channel: no colour conversion and a third of the pixels to draw. Whether the frames are
-        grey is decided once per source (frame size) and re-checked every ``GREY_RECHECK`` frames.
+        Uses the pixels ``prepare`` made for this very image when they still fit the region and
+        the view's size; else prepares them here. A colour capture of a grey image (a video
+        grabber's usual output) is shown from one channel (see ``DisplayPreparer``).
         """
         height, width = image.shape[:2]
         if self._frame_size != (width, height):
             self._frame_size = (width, height)
-            self._grey_checked = -GREY_RECHECK
             self._update_decorations()
         rect = self._display_rect()
-        x, y, w, h = rect
-        shown = image[y : y + h, x : x + w] if (w, h) != (width, height) else image
-        if shown.ndim == 3:
-            self._grey_checked += 1
-            if self._grey_checked >= 0 or self._grey_checked == -GREY_RECHECK + 1:
-                self._grey_checked = -GREY_RECHECK
-                self._grey_colour = is_grey(shown)
-            if self._grey_colour:
-                shown = shown[:, :, 0]
-        if shown.ndim == 3:
-            # Qt wants RGB; cvtColor converts a strided crop in one vectorised pass (a reversed
-            # channel view copied by numpy cost 4 ms on a 1030x860 frame).
-            shown = cv2.cvtColor(shown, cv2.COLOR_BGR2RGB)
-        shown = np.ascontiguousarray(shown, dtype=np.uint8)
-        # levels=None: uint8 data is shown as is. Levels (0, 255) are the same mapping, but for RGB
-        # they make pyqtgraph rescale every pixel (8 ms a frame at 1030x860).
-        self.image_item.setImage(shown, autoLevels=False, levels=None)
+        display = self.preparer.latest_for(image)
+        if (
+            display is None
+            or display.rect != rect
+            or display.pixels.shape[1::-1] != scaled_size(rect[2], rect[3], self.preparer.view_px)
+        ):
+            display = self.preparer.prepare(image, self.roi, self.show_region_only)
+        self._raw = image
+        self.image_item.set_display(display)
         if rect != self._shown_rect:
             self._shown_rect = rect
-            self.image_item.setRect(QtCore.QRectF(x, y, w, h))
-            self.view.setRange(QtCore.QRectF(x, y, w, h), padding=0.0)
+            self.view.setRange(QtCore.QRectF(*rect), padding=0.0)
 
     def _display_rect(self) -> tuple[int, int, int, int]:
-        width, height = self._frame_size or (1, 1)
-        roi = self.roi
-        if (
-            self.show_region_only
-            and roi is not None
-            and roi.x + roi.w <= width
-            and roi.y + roi.h <= height
-        ):
-            return roi.x, roi.y, roi.w, roi.h
-        return 0, 0, width, height
+        return display_rect(self._frame_size or (1, 1), self.roi, self.show_region_only)
 
     # -- calibration and region ----------------------------------------------------------------
     def set_calibration(self, roi: Roi | None, mm_per_px: float | None) -> None:
@@ -141,6 +148,8 @@ class ImageView(pg.GraphicsLayoutWidget):
         self.show_region_only = region_only
         self._shown_rect = None
         self._update_decorations()
+        if self._raw is not None:
+            self.set_image(self._raw)  # at once, also while paused or frozen
 
     def _region(self) -> Roi | None:
         if self.roi is not None:
@@ -166,6 +175,11 @@ class ImageView(pg.GraphicsLayoutWidget):
 
     def _add_item(self, item: QtWidgets.QGraphicsItem) -> None:
         item.setZValue(4)
+        # The scale changes only with the region, the scale or the view's size: each item (and a
+        # label's text child) is drawn once into a pixmap at screen resolution and copied on
+        # every frame after that (same pixels; no Python paint and text layout per frame).
+        for part in (item, *item.childItems()):
+            part.setCacheMode(QtWidgets.QGraphicsItem.DeviceCoordinateCache)
         self.view.addItem(item)
         self._scale_items.append(item)
 
@@ -263,6 +277,19 @@ class ImageView(pg.GraphicsLayoutWidget):
         super().paintEvent(event)
         if self.render_listener is not None:
             self.render_listener(time.perf_counter_ns() - start)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        preparer = getattr(self, "preparer", None)  # None while the base class is being built
+        if preparer is None:
+            return
+        ratio = self.devicePixelRatioF()
+        viewport = self.viewport()
+        view_px = (int(viewport.width() * ratio), int(viewport.height() * ratio))
+        if view_px != preparer.view_px:
+            preparer.view_px = view_px
+            if self._raw is not None:
+                self.set_image(self._raw)  # the frame on screen at the new size (paused, frozen)
 
     def sizeHint(self) -> QtCore.QSize:  # noqa: N802 - Qt API
         return QtCore.QSize(800, 600)

@@ -152,7 +152,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- frames (worker thread side) -------------------------------------------------------------
     def _on_result(self, result: FrameResult) -> None:
-        """Called by the pipeline worker: keep only the newest result; never touches Qt."""
+        """Called by the pipeline worker: keep only the newest result; never touches Qt. The
+        frame's pixels are prepared for the view here, off the GUI thread (cut, grey, scaled)."""
+        self.image_view.prepare(result.frame.image, result.frame.calibration.roi)
         with self._lock:
             self._newest = result
 

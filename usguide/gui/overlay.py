@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import pyqtgraph as pg
 from PyQt5 import QtCore, QtWidgets
 
@@ -53,8 +52,10 @@ class Overlay(QtCore.QObject):
         super().__init__(hud_parent)
         self.toggles = OverlayToggles()
         self.state = OverlayState()
-        self.shaft = pg.PlotCurveItem()
-        self.trajectory = pg.PlotCurveItem()
+        # Plain line items: moving one is a setLine, drawn in C++ (a plot curve rebuilt its path
+        # and bounds in Python every frame); same cosmetic pens, same pixels.
+        self.shaft = QtWidgets.QGraphicsLineItem()
+        self.trajectory = QtWidgets.QGraphicsLineItem()
         # A plain ellipse that ignores the view's zoom (18 screen pixels): moving it is a setPos,
         # where a scatter plot rebuilds its points and symbols every frame.
         self.tip = QtWidgets.QGraphicsEllipseItem(-9.0, -9.0, 18.0, 18.0)
@@ -159,9 +160,7 @@ class Overlay(QtCore.QObject):
             return
         coasting = state.status == "predicted"
         colour = theme.PREDICTED if coasting else theme.SHAFT
-        self.shaft.setData(
-            np.array([needle.entry.x, needle.tip.x]), np.array([needle.entry.y, needle.tip.y])
-        )
+        self.shaft.setLine(needle.entry.x, needle.entry.y, needle.tip.x, needle.tip.y)
         self._look(
             "shaft",
             (colour, coasting),
@@ -182,9 +181,7 @@ class Overlay(QtCore.QObject):
                 if coasting
                 else theme.TRAJECTORY
             )
-            self.trajectory.setData(
-                np.array([needle.tip.x, end.x]), np.array([needle.tip.y, end.y])
-            )
+            self.trajectory.setLine(needle.tip.x, needle.tip.y, end.x, end.y)
             self._look(
                 "trajectory",
                 (path_colour,),
