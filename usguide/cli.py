@@ -31,6 +31,7 @@ COMMANDS = (
     "evaluate",
     "label",
     "train",
+    "config",
 )
 
 

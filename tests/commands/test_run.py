@@ -110,3 +110,41 @@ def test_bad_or_busy_port_is_one_line(capsys, tmp_path: Path) -> None:
     # an address of no interface here (TEST-NET-1, numeric: no name lookup)
     err = one_line_error(capsys, ["run", *shot, "--igtl", "18944", "--igtl-bind", "192.0.2.1"])
     assert "cannot listen for OpenIGTLink on 192.0.2.1:18944" in err
+
+
+def test_remembered_values_fill_what_the_command_line_leaves_out(
+    capsys, monkeypatch, tmp_path: Path
+) -> None:  # noqa: ANN001
+    from usguide.gui import app
+    from usguide.settings import SettingsStore, SourceSettings
+    from usguide.types import Roi
+
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"not opened: the display is replaced")
+    remembered = SourceSettings(
+        roi=Roi(1, 2, 30, 40),
+        mm_per_px=0.1,
+        scale_source="ruler",
+        budget_ms=80.0,
+        display_mode="lowest-latency",
+    )
+    SettingsStore().remember(str(clip), "any", remembered)
+    seen: dict = {}
+    monkeypatch.setattr(app, "run_gui", lambda options, **kwargs: seen.update(options=options))
+    assert main(["run", "--source", str(clip), "--budget-ms", "60", "--roi", "0,0,10,10"]) == 0
+    assert capsys.readouterr().err == (
+        f"usguide: remembered scale 0.1 mm/px (ruler), display lowest-latency for {clip.resolve()}"
+        " (usguide config reset forgets it)\n"
+    )
+    options = seen["options"]
+    assert (options.budget_ms, options.display_mode) == (60.0, "lowest-latency")
+    assert options.roi == Roi(0, 0, 10, 10) and options.mm_per_px is None  # the runtime applies it
+    assert not options.settings.read_only
+    # a screenshot run reads the settings and never writes them
+    assert main(["run", "--source", str(clip), "--screenshot", str(tmp_path / "s.png")]) == 0
+    assert "remembered region 1,2,30,40, scale 0.1 mm/px" in capsys.readouterr().err
+    assert seen["options"].budget_ms == 80.0 and seen["options"].settings.read_only
+    # nothing remembered: nothing said, the defaults
+    assert main(["run", "--source", "sim"]) == 0
+    assert capsys.readouterr().err == ""
+    assert (seen["options"].budget_ms, seen["options"].display_mode) == (50.0, "paired")

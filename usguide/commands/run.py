@@ -43,8 +43,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--budget-ms",
         type=number_option(0.0, 60000.0, open_low=True),
-        default=BUDGET_MS,
-        help=f"latency budget (default {BUDGET_MS:g})",
+        default=None,
+        help=f"latency budget (default: the one remembered for the source, else {BUDGET_MS:g})",
     )
     parser.add_argument(
         "--record", metavar="DIR", type=Path, help="folder for recordings (R starts one)"
@@ -52,8 +52,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--display-mode",
         choices=DISPLAY_MODES,
-        default=DISPLAY_MODES[0],
-        help="paired: overlay on its own frame; lowest-latency: newest frame with the last overlay",
+        default=None,
+        help="paired: overlay on its own frame; lowest-latency: newest frame with the last overlay "
+        f"(default: the one remembered for the source, else {DISPLAY_MODES[0]})",
     )
     parser.add_argument(
         "--screenshot", metavar="OUT.png", type=Path, help="paint --frames frames, save, exit"
@@ -89,13 +90,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.budget_ms <= 0:
+    if args.budget_ms is not None and args.budget_ms <= 0:
         raise UsguideError(f"bad --budget-ms {args.budget_ms}: must be > 0")
     if args.frames < 1:
         raise UsguideError(f"bad --frames {args.frames}: must be >= 1")
     from usguide.gui.app import run_gui  # Qt only when the display really starts
-    from usguide.gui.runtime import RuntimeOptions
+    from usguide.gui.recall import given_options
+    from usguide.gui.runtime import RuntimeOptions, default_spec
+    from usguide.settings import SettingsStore
 
+    # What the command line leaves out comes from the settings file, as last time for this source
+    # (usguide config); a screenshot run reads it and writes nothing.
+    settings = SettingsStore(read_only=args.screenshot is not None)
+    given = given_options(
+        args.roi, args.mm_per_px, args.depth_mm, args.budget_ms, args.display_mode
+    )
+    remembered = settings.recall(args.source or default_spec(), args.backend, given)
+    if remembered.describe():
+        sys.stderr.write(
+            f"usguide: remembered {remembered.describe()} for {remembered.label} "
+            "(usguide config reset forgets it)\n"
+        )
     options = RuntimeOptions(
         spec=args.source,
         roi=Roi.parse(args.roi) if args.roi else None,
@@ -107,10 +122,11 @@ def run(args: argparse.Namespace) -> int:
         model=args.model,
         provider=args.provider,
         threads=args.threads,
-        budget_ms=args.budget_ms,
-        display_mode=args.display_mode,
+        budget_ms=args.budget_ms or remembered.budget_ms or BUDGET_MS,
+        display_mode=args.display_mode or remembered.display_mode or DISPLAY_MODES[0],
         record_dir=args.record,
         keep_burned_in=args.keep_burned_in,
+        settings=settings,
     )
     server = _start_igtl(args)  # on the main thread, before the display: a bad port fails fast
     if server is None:

@@ -96,7 +96,7 @@ def run_gui(
         runtime.open()
         if attach is not None:
             attach(runtime)
-        window = MainWindow(runtime)
+        window = MainWindow(runtime, settings=options.settings)
     except BaseException:
         runtime.close()
         raise

@@ -32,6 +32,7 @@ from usguide.gui.replay_bar import ReplayBar
 from usguide.gui.runtime import Runtime
 from usguide.gui.snapshot import grab_deidentified
 from usguide.pipeline.budget import stale_after_ms
+from usguide.settings import SettingsStore
 from usguide.types import FrameResult, Point
 
 PAINT_INTERVAL_MS = 8
@@ -41,9 +42,16 @@ NUMBERS_INTERVAL_NS = 250_000_000
 class MainWindow(QtWidgets.QMainWindow):
     """Shows the newest ``FrameResult`` of ``runtime``'s pipeline ; drives it from the controls."""
 
-    def __init__(self, runtime: Runtime, *, paint_interval_ms: int = PAINT_INTERVAL_MS) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        paint_interval_ms: int = PAINT_INTERVAL_MS,
+        settings: SettingsStore | None = None,
+    ) -> None:
         super().__init__()
         self.runtime = runtime
+        self.settings = settings  # the window's geometry, and the remembered values shown
         self.setWindowTitle("usguide — needle guidance")
         self.paint_stats = PaintStats()
         self._lock = threading.Lock()
@@ -56,6 +64,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.banner_text = ""
         self._numbers_at_ns = 0
         self._build()
+        geometry = settings.load().window_geometry if settings is not None else None
+        if geometry:
+            self.restoreGeometry(QtCore.QByteArray(geometry))
         runtime.subscribe(self._on_result)
         runtime.subscribe(self.metrics_panel.add)  # worker thread, constant time per result
         self._install_shortcuts()
@@ -97,6 +108,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.procedure_dock.hide()
         self.setCentralWidget(central)
         self.status = self.statusBar()
+        self.remembered_label = QtWidgets.QLabel("")  # "remembered for <source>: region …"
+        self.status.addPermanentWidget(self.remembered_label)
         self.image_view.clicked.connect(self._on_image_click)
         self.overlay.target_moved.connect(lambda x, y: self.set_target(Point(x, y)))
         self.controls.source_requested.connect(self.open_source)
@@ -363,6 +376,8 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         self.controls.show_source(self.runtime.spec, info.kind if info is not None else None)
         self.calibration_actions.show()
+        if self.settings is not None:
+            self.remembered_label.setText(self.runtime.remembered)
         if self.runtime.recording_path is None and self.controls.record_button.isChecked():
             self.controls.record_button.setChecked(False)  # opening a source ended the recording
 
@@ -387,5 +402,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt API
         self.timer.stop()
-        self.runtime.close()
+        if self.settings is not None:
+            geometry = bytes(self.saveGeometry())
+            self.settings.update(lambda settings: setattr(settings, "window_geometry", geometry))
+        self.runtime.close()  # saves the source's region, scale, budget and display mode
         super().closeEvent(event)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from usguide.defaults import BUDGET_MS, DISPLAY_MODES
 from usguide.errors import UsguideError
+from usguide.gui.recall import apply_region, recall, save_source
 from usguide.pipeline.budget import PipelineState, stale_after_ms
 from usguide.pipeline.stats import PipelineStats
 from usguide.types import Calibration, FrameResult, Point, Roi, SourceInfo
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # the pipeline, sources and detectors load when a source open
     from usguide.detect.base import Detector
     from usguide.pipeline.runner import Pipeline
     from usguide.record.writer import SessionWriter
+    from usguide.settings import SettingsStore
     from usguide.sources.calibrated import CalibratedSource
     from usguide.sources.replay import ReplayController
     from usguide.sources.ruler import RulerReading
@@ -53,6 +55,7 @@ class RuntimeOptions:
     # must not block: the frame path waits for it.
     result_consumers: list[Callable[[FrameResult], None]] = field(default_factory=list)
     keep_burned_in: bool = False  # snapshots and DICOM recordings keep text outside the region
+    settings: SettingsStore | None = None  # remembered region and scale per source (gui/recall.py)
 
 
 def default_spec() -> str:
@@ -91,6 +94,7 @@ class Runtime:
         self.recording_path: Path | None = None
         self._target: Point | None = None
         self._lock = threading.Lock()
+        self.remembered = ""  # what the settings file gave the open source, in words
 
     # -- wiring -------------------------------------------------------------------------------
     def subscribe(self, callback: Callable[[FrameResult], None]) -> None:
@@ -114,12 +118,18 @@ class Runtime:
         live = is_live(spec)
         opts = self.options
         inner = make_source(spec, fps=opts.fps, realtime=live, loop=False, backend=opts.backend)
+        remembered = recall(opts, spec)  # the settings file's values the command line did not give
         calibrated = CalibratedSource(
-            inner, roi=opts.roi, mm_per_px=opts.mm_per_px, depth_mm=opts.depth_mm
+            inner,
+            roi=opts.roi,
+            mm_per_px=opts.mm_per_px or remembered.mm_per_px,
+            depth_mm=opts.depth_mm,
+            scale_source=remembered.scale_source or "user",
         )
         replay = None if live else ReplayController(calibrated, loop=opts.loop)
         feed = calibrated if replay is None else replay
         feed.open()
+        self.remembered = apply_region(calibrated, remembered)
         analyzers: dict[str, Analyzer] = {"model": self._model_analyzer()}
         if isinstance(inner, RecordingSource):
             analyzers["recorded"] = RecordedAnalyzer(inner)
@@ -140,6 +150,7 @@ class Runtime:
             self.pipeline.start()
         else:
             self.stop_recording()
+            self.remember()
             self.pipeline.set_analyzer(analyzers[mode])
             self.pipeline.set_source(feed)
         self._recent.clear()
@@ -381,9 +392,14 @@ class Runtime:
         self._writer, self.recording_path = None, None
         return path
 
+    def remember(self) -> None:
+        """Saves the open source's region, scale, budget and display mode (with a settings file)."""
+        save_source(self.options, self.spec, self._calibrated, self.budget_ms)
+
     def close(self) -> None:
-        """Stops recording and the pipeline; releases the detector."""
+        """Stops recording and the pipeline; saves the source's settings; releases the detector."""
         self.stop_recording()
+        self.remember()
         if self.pipeline is not None:
             self.pipeline.stop(2.0)
             self.pipeline = None
