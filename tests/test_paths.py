@@ -63,3 +63,22 @@ def test_package_copy_wins_when_present(tmp_path):
     package = fake_package(tmp_path)
     found = paths.bundled_path(paths.MODEL_FILE, package_root=package)
     assert found.read_bytes() == b"model"
+
+
+def test_defaults_that_write_stay_out_of_site_packages(installed, monkeypatch, tmp_path):
+    assert not paths.in_checkout()
+    assert paths.output_path(paths.MODEL_FILE) == Path("needle.onnx")  # the current folder
+    assert paths.output_path("docs/realism.png") == Path("realism.png")
+    from usguide.cli import build_parser
+
+    monkeypatch.chdir(tmp_path)
+    out = build_parser().parse_args(["train"]).out
+    assert out == Path("needle.onnx") and out.resolve() == tmp_path / "needle.onnx"
+
+
+def test_a_checkout_writes_into_the_repository():
+    assert paths.in_checkout()
+    assert paths.output_path(paths.MODEL_FILE) == paths.REPO_ROOT / "models" / "needle.onnx"
+    from usguide.cli import build_parser
+
+    assert build_parser().parse_args(["train"]).out == paths.REPO_ROOT / "models" / "needle.onnx"

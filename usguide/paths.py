@@ -5,6 +5,7 @@ there at build time by ``setup.py`` from the repository's top-level ``models/`` 
 ``recordings/demo/``, which stay the only copy in git). An editable install or a plain checkout
 uses the repository's files directly.
 ``USGUIDE_MODEL`` overrides the default model and ``USGUIDE_DEMO`` the demo recording folder.
+Files the tools write (a trained model) go into the repository only in a checkout (``output_path``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,23 @@ def bundled_path(relative: str, *, package_root: Path | None = None) -> Path:
     if in_repo.exists() or (REPO_ROOT / "pyproject.toml").exists() or packaged is None:
         return in_repo
     return packaged
+
+
+def in_checkout() -> bool:
+    """True when usguide runs from the repository (editable install or plain checkout), False in
+    a wheel install, where ``REPO_ROOT`` is site-packages."""
+    return (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "usguide").is_dir()
+
+
+def output_path(relative: str) -> Path:
+    """Where a tool writes a file by default, given as its path in the repository
+    (``models/needle.onnx``).
+
+    A checkout writes into the repository, beside the files it replaces; a wheel install never
+    writes into site-packages: there the file goes into the current folder (``needle.onnx``),
+    a relative path, so messages and ``--help`` name it as the user would.
+    """
+    return REPO_ROOT / relative if in_checkout() else Path(Path(relative).name)
 
 
 def _packaged(relative: str, package_root: Path | None) -> Path | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -223,3 +224,21 @@ def test_training_continues_from_a_model(tmp_path):
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         outputs.append(session.run(["shaft"], {"image": image})[0])
     assert np.abs(outputs[0] - outputs[1]).max() < 1e-3
+
+
+def test_default_outputs_stay_out_of_site_packages(monkeypatch, tmp_path):
+    from usguide import paths
+    from usguide.training import export, quantize
+    from usguide.training.train import TrainConfig
+
+    # in this checkout: the repository's models/
+    assert TrainConfig().out == paths.REPO_ROOT / "models" / "needle.onnx"
+    assert (
+        quantize.build_parser().parse_args([]).out
+        == paths.REPO_ROOT / "models" / "needle_int8.onnx"
+    )
+    # a wheel install (site-packages inside some other git checkout): the current folder
+    monkeypatch.setattr(paths, "REPO_ROOT", tmp_path / "venv" / "site-packages")
+    assert TrainConfig().out == Path("needle.onnx")
+    assert quantize.build_parser().parse_args([]).out == Path("needle_int8.onnx")
+    assert export.git_commit() == "unknown"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from usguide.checks import number_option
 from usguide.errors import UsguideError
-from usguide.paths import REPO_ROOT
+from usguide.paths import MODEL_FILE, output_path
 from usguide.progress import Progress
 
 EXTRA_HINT = "training needs the optional extra: pip install -e '.[train]' (torch, onnx)"
@@ -29,10 +29,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--out",
         type=Path,
-        default=REPO_ROOT / "models" / "needle.onnx",
+        default=output_path(MODEL_FILE),  # never into site-packages (wheel install)
         metavar="MODEL.onnx",
         help="the ONNX model to write; training_log.json goes beside it "
-        "(default: models/needle.onnx in the repository)",
+        "(default: models/needle.onnx in a checkout, else needle.onnx in the current folder)",
     )
     parser.add_argument(
         "--seed",

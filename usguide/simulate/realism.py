@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from usguide.paths import REPO_ROOT
+from usguide.paths import REPO_ROOT, output_path
 from usguide.simulate.clip import ClipRenderer
 from usguide.simulate.config import SimConfig
 
@@ -176,7 +176,7 @@ def make_figure(out: Path) -> Path:
 
 
 def main() -> None:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO_ROOT / "docs" / "realism.png"
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else output_path("docs/realism.png")
     print(make_figure(out))
 
 

@@ -17,7 +17,7 @@ import onnx
 import torch
 
 from usguide import __version__
-from usguide.paths import REPO_ROOT
+from usguide.paths import REPO_ROOT, in_checkout
 from usguide.training.model import OUTPUT_STRIDE, STRIDE, NeedleNet
 
 FORMAT = "usguide-needle-v1"
@@ -29,6 +29,8 @@ MODEL_VERSION = "v5"
 
 def git_commit() -> str:
     """``git rev-parse HEAD`` of the repository, or "unknown" outside a checkout."""
+    if not in_checkout():  # site-packages may lie inside another project's git checkout
+        return "unknown"
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10

@@ -17,7 +17,7 @@ import numpy as np
 import onnx
 
 from usguide.detect.onnx_detector import OnnxDetector
-from usguide.paths import REPO_ROOT
+from usguide.paths import default_model_path, output_path
 from usguide.training.data import Dataset, shaft_target, simulate_dataset
 from usguide.training.metrics import MapMetrics
 
@@ -103,16 +103,21 @@ def measure(path: Path, test: Dataset, threads: int, runs: int) -> dict:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The options; the int8 model goes to models/ in a checkout, the current folder otherwise."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=REPO_ROOT / "models" / "needle.onnx")
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "models" / "needle_int8.onnx")
+    parser.add_argument("--model", type=Path, default=default_model_path())
+    parser.add_argument("--out", type=Path, default=output_path("models/needle_int8.onnx"))
     parser.add_argument("--calib-clips", type=int, default=25)
     parser.add_argument("--test-clips", type=int, default=40)
     parser.add_argument("--frames-per-clip", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=200)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     size = _input_size(args.model)
     calibration = simulate_dataset(
         range(CALIBRATION_SEED_BASE, CALIBRATION_SEED_BASE + args.calib_clips),

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from usguide.detect.model_input import normalise_levels
-from usguide.paths import REPO_ROOT
+from usguide.paths import MODEL_FILE, output_path
 from usguide.training import data as data_mod
 from usguide.training.augment import augment
 from usguide.training.composite import Compositor
@@ -40,7 +40,8 @@ SHAFT_POS_WEIGHT = 10.0
 class TrainConfig:
     """Everything that defines a training run (recorded verbatim in the training log)."""
 
-    out: Path = REPO_ROOT / "models" / "needle.onnx"
+    # models/needle.onnx in a checkout; ./needle.onnx in a wheel install (never site-packages)
+    out: Path = field(default_factory=lambda: output_path(MODEL_FILE))
     log_path: Path | None = None  # default: training_log.json next to ``out``
     seed: int = 0
     clips: int = 800
