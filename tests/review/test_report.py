@@ -123,3 +123,32 @@ def test_plot_breaks_lines_at_gaps() -> None:
     y = np.array([1, 2, np.nan, 3, 4, 5.0])
     svg = line_plot_svg([Series(x, y, "#000", "y")], (0, 5), "t", "v", marks=[(2.5, "m")])
     assert svg.count("<polyline") == 2 and ">m</text>" in svg
+
+
+def test_pictures_leave_out_the_screen_when_no_region_was_recorded() -> None:
+    """A session recorded without an image region: the report finds it (as the display's Auto
+    does), so a ruler and labels beside the image stay out of the key frames."""
+    from usguide.review.report import review_results
+
+    rng = np.random.default_rng(0)
+    track = syn.synthetic_track()
+    width, height = 480, 320  # speckle in x < 400; a ruler of bright dots and a label beyond
+
+    def frames(indices: list[int]) -> list[np.ndarray]:
+        out = []
+        for _ in indices:
+            image = np.zeros((height, width), np.uint8)
+            image[:, :400] = rng.integers(20, 200, (height, 400))
+            image[10::40, 440:446] = 255
+            image[290:310, 420:470] = 255
+            out.append(image)
+        return out
+
+    results = []
+    for i in range(len(track)):
+        tip = track.tip_px[i].tolist() if track.present[i] else None
+        results.append(_result(tip, predicted=not track.measured[i]))
+    review = review_results(results, track.t_s, Calibration(syn.MM_PER_PX), frames)
+    for _, png in review.key_frames:
+        image = cv2.imdecode(np.frombuffer(png, np.uint8), 1)
+        assert image.shape[1] <= 402  # the image region only: no ruler, no label

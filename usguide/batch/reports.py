@@ -28,6 +28,7 @@ from usguide.review.report import (
     review_results,
     session_frames,
 )
+from usguide.review.track import session_times_ns
 from usguide.sources.frames import iter_frames
 from usguide.types import Calibration
 
@@ -65,7 +66,7 @@ def build_report(job: ReportJob) -> ReportResult:
         if (job.path / META_FILE).is_file():
             procedure = session_procedure(job.path)
             with SessionReader(job.path) as reader:
-                t_ns = reader.t_capture_ns.copy()
+                t_ns = session_times_ns(reader)
                 recorded = dict(reader.results)
             _add_recorded_targets(results, recorded)
             t_s = (t_ns[indices] - t_ns[0]) / 1e9

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import sys
 from pathlib import Path
 
 from PyQt5 import QtCore, QtGui, QtSvg, QtWidgets
@@ -45,6 +46,11 @@ def _frames_row(match: re.Match) -> str:
     return f'<table border="0" cellspacing="0" cellpadding="0"><tr>{cells}</tr></table>'
 
 
+def _qt_message(_mode, _context, message: str) -> None:  # noqa: ANN001 - Qt callback
+    if "XDG_RUNTIME_DIR" not in message:  # the offscreen platform's chatter says nothing to a user
+        sys.stderr.write(f"qt: {message}\n")
+
+
 _APPLICATION: list[QtWidgets.QApplication] = []  # one made here lives as long as the process
 
 
@@ -53,6 +59,7 @@ def _application() -> QtWidgets.QApplication:
     app = QtWidgets.QApplication.instance()
     if app is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        QtCore.qInstallMessageHandler(_qt_message)
         app = QtWidgets.QApplication(["usguide-report"])
         _APPLICATION.append(app)
     return app  # type: ignore[return-value]

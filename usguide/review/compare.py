@@ -21,6 +21,7 @@ class SessionReview(Protocol):
     series: TipSeries
     track: NeedleTrack
 
+
 THIS_COLOUR, OTHER_COLOUR = "#1f77b4", "#d62728"
 
 

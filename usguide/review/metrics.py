@@ -20,7 +20,7 @@ import numpy as np
 from usguide.defaults import WARMUP_FRAMES
 from usguide.errors import UsguideError
 from usguide.geometry import point_line_distance
-from usguide.review.track import NeedleTrack, results_track
+from usguide.review.track import NeedleTrack, results_track, session_times_ns
 from usguide.types import Calibration, Point
 
 LOST_GAP_S = 0.5  # a gap in the tip's measurements longer than this is a lost episode
@@ -358,7 +358,7 @@ def session_metrics(
 
     if not recompute:
         with SessionReader(session) as reader:
-            t_ns = reader.t_capture_ns.copy()
+            t_ns = session_times_ns(reader)
             calibration = reader.calibration
             recorded = dict(reader.results)
         if recorded and len(t_ns):

@@ -14,7 +14,13 @@ from usguide.analysis.analyzer import FrameAnalyzer
 from usguide.detect.factory import make_detector
 from usguide.errors import UsguideError
 from usguide.record.reader import SessionReader
-from usguide.review.track import NeedleTrack, empty_track, set_frame, track_from_results
+from usguide.review.track import (
+    NeedleTrack,
+    empty_track,
+    session_times_ns,
+    set_frame,
+    track_from_results,
+)
 from usguide.sources.frames import iter_frames
 from usguide.sources.recording import RecordingSource
 from usguide.types import Point
@@ -42,7 +48,7 @@ def session_track(
         UsguideError: not a session, or a detector that cannot be built.
     """
     with SessionReader(session) as reader:
-        t_ns = reader.t_capture_ns.copy()
+        t_ns = session_times_ns(reader)
         calibration = reader.calibration
         results = dict(reader.results)
     if results and not recompute:

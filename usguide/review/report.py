@@ -37,7 +37,8 @@ from usguide.review.metrics import (
 )
 from usguide.review.recompute import session_track
 from usguide.review.track import NeedleTrack, results_track
-from usguide.types import Calibration, Point
+from usguide.sources.roi_detect import detect_roi
+from usguide.types import Calibration, Point, Roi
 
 # Reads the images of frames (indices of the track) for the key frames.
 FrameReader = Callable[[list[int]], list[np.ndarray]]
@@ -170,8 +171,8 @@ def _key_frames(
         picks["deepest"] = int(series.index[int(np.argmax(series.depth_mm))])
     picks["last measured"] = int(series.index[-1])
     out = []
-    roi = track.calibration.roi
     images = frames(list(picks.values()))
+    roi = track.calibration.roi or _found_region(frames, len(track))
     for (caption, index), image in zip(picks.items(), images, strict=True):
         aim = target if target is not None else track.target_px[index]
         png = key_frame_png(
@@ -184,6 +185,20 @@ def _key_frames(
         )
         out.append((f"{caption} ({track.t_s[index]:.1f} s)", png))
     return out
+
+
+def _found_region(frames: FrameReader, count: int) -> Roi | None:
+    """The image region of a session recorded without one (as the display's Auto finds it, from
+    eight frames spread over the session: speckle changes, the screen does not), so rulers, labels
+    and menus around the image stay out of the pictures; None: not found, or too small to be the
+    image (then the whole frame is shown)."""
+    images = frames(sorted({int(i) for i in np.linspace(0, count - 1, min(count, 8))}))
+    try:
+        roi = detect_roi(images)
+    except UsguideError:
+        return None
+    height, width = images[0].shape[:2]
+    return roi if roi.w * roi.h >= 0.3 * width * height else None
 
 
 def report_json(review: SessionReview, compare: SessionReview | None = None) -> dict:

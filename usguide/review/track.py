@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +48,20 @@ class NeedleTrack:
     def has_results(self) -> bool:
         """True when any frame carries a needle result at all."""
         return bool(np.any(self.present))
+
+
+def session_times_ns(reader: Any) -> np.ndarray:
+    """Each frame's time (ns) in a session (a ``SessionReader``): a live source's frames at their
+    capture times; a recorded input's (a video or DICOM file, a session) at the input's own
+    timestamps, because recording it ran as fast as the machine allowed, not at the input's pace.
+    """
+    capture = np.asarray(reader.t_capture_ns, dtype=np.int64)
+    own = np.asarray(reader.source_ms, dtype=np.float64)
+    live = (reader.meta.get("source") or {}).get("live", True)
+    usable = len(own) == len(capture) > 1 and np.all(np.isfinite(own)) and np.all(np.diff(own) > 0)
+    if live or not usable:
+        return capture.copy()
+    return np.round(own * 1e6).astype(np.int64)
 
 
 def empty_track(t_s: np.ndarray, calibration: Calibration) -> NeedleTrack:
