@@ -159,6 +159,38 @@ def test_simulator_screen_captures(seed):
     assert_close(detect_roi([shot.image for shot in shots]), truth)
 
 
+def overlap(found: Roi, truth: Roi) -> float:
+    """Intersection over union of two regions."""
+    width = min(found.x + found.w, truth.x + truth.w) - max(found.x, truth.x)
+    height = min(found.y + found.h, truth.y + truth.h) - max(found.y, truth.y)
+    inter = max(0, width) * max(0, height)
+    return inter / (found.w * found.h + truth.w * truth.h - inter)
+
+
+@pytest.mark.parametrize(
+    ("style", "size", "seed"),
+    [
+        ("heldout", (640, 480), 0),  # gradient background: was the whole screen
+        ("heldout", (1024, 768), 2),  # the same
+        ("heldout", (1024, 768), 1),  # speckle at the background's level: was the lower part
+        ("heldout", (1024, 768), 4),  # a near-empty (water) image: was a thumbnail
+        ("train", (640, 480), 4),  # a near-empty image on a dark screen: was no region
+        ("train", (1024, 768), 6),
+    ],
+)
+def test_simulator_screen_layouts(style: str, size: tuple[int, int], seed: int):
+    """Every screen layout of ``usguide simulate`` (train and held out), any drawn medium: the
+    region found overlaps the true image box by at least 90 %."""
+    from usguide.simulate.clip import ClipRenderer
+    from usguide.simulate.config import SimConfig
+
+    renderer = ClipRenderer(
+        SimConfig(variant="screen", width=size[0], height=size[1], seed=seed, style=style)
+    )
+    frames = [renderer.frame(index).image for index in range(8)]  # as probe and Auto read
+    assert overlap(detect_roi(frames), renderer.screen.roi) >= 0.9
+
+
 def ruler_frame(rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
     """A full-frame app export: speckle, then a faded strip with a dotted depth ruler and a label.
 

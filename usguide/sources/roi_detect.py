@@ -25,6 +25,10 @@ _FLAT_SHARE = 0.95  # share of the background's +-1 grey levels at its mode: a n
 _PASTED_AREA_MIN = 0.05  # the image covers at least this share of the screen
 _PASTED_TEXTURE_MIN = 2.0  # 7x7 local std (grey levels) of speckle, even smooth, coarse speckle
 _PASTED_TEXTURED_SHARE = 0.3  # share of an image blob's pixels that are textured
+# A nearly empty image (water, a phantom: black with a few echoes) is a flat box that is live: it
+# fills its bounding box, stays clear of the screen's edge (bars touch it) and changes somewhere.
+_PASTED_BOX_FILL = 0.9
+_PASTED_LIVE_SHARE = 0.002  # share of its pixels that change over the frames (clocks: a bar's)
 _RULER_TOPHAT = 60.0  # grey levels a ruler dot stands above its surroundings (dots are near white)
 _RULER_DOT_MAX = 0.02  # largest dot radius, as a share of the frame's smaller side
 _RULER_BAND = 0.1  # share of the region's width (height) searched for a ruler at each edge
@@ -128,16 +132,36 @@ def _pasted_region(images: list[np.ndarray], width: int, height: int) -> Roi | N
     mask = np.zeros(first.shape, bool)
     for grey in greys:
         mask |= np.abs(grey - background) > margin
+    # A background need not be one level: a noise-free gradient (or a bar along an edge) is
+    # screen too. (A noisy one is never flat enough to be followed: nothing changes there.)
+    mask &= ~_screen_background(first, 1)
+    # Speckle grains at the background's level are holes in the image, not screen: the screen is
+    # what the frame's border reaches without crossing the image. Holes broke the opening below
+    # into pieces, which cut the image's dark top (or gave no region at all).
+    outside = (~mask).astype(np.uint8)
+    _, parts = cv2.connectedComponents(outside, connectivity=4)
+    ring = np.concatenate([parts[0], parts[-1], parts[:, 0], parts[:, -1]])
+    mask = ~np.isin(parts, ring[ring > 0])
     # Breaks one-pixel bridges (anti-aliased text touching the image) and removes noise specks.
     mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     texture = _local_std(greys[0]) > _PASTED_TEXTURE_MIN
+    live = np.max(greys, axis=0) - np.min(greys, axis=0) > _CHANGE_MIN if len(greys) > 1 else None
     for label in 1 + np.argsort(-stats[1:, cv2.CC_STAT_AREA]):
-        if stats[label, cv2.CC_STAT_AREA] < _PASTED_AREA_MIN * width * height:
+        area = stats[label, cv2.CC_STAT_AREA]
+        if area < _PASTED_AREA_MIN * width * height:
             break
         blob = labels == label
+        x, y, w, h = stats[label, :4]
+        inside = x > 0 and y > 0 and x + w < width and y + h < height
+        empty_image = (
+            live is not None
+            and inside
+            and area >= _PASTED_BOX_FILL * w * h
+            and live[blob].mean() >= _PASTED_LIVE_SHARE
+        )
         # Menu bars and panels are large but flat apart from their text; speckle is textured.
-        if texture[blob].mean() >= _PASTED_TEXTURED_SHARE:
+        if texture[blob].mean() >= _PASTED_TEXTURED_SHARE or empty_image:
             # Thin attachments (a ruler or a line touching the image) go with a large opening;
             # the image's own corners are won back within reach of what remains.
             blob8 = blob.astype(np.uint8)
@@ -147,6 +171,31 @@ def _pasted_region(images: list[np.ndarray], width: int, height: int) -> Roi | N
             x, y, w, h = cv2.boundingRect(grown if grown.any() else blob8)
             return Roi(int(x), int(y), int(w), int(h))
     return None
+
+
+def _screen_background(grey: np.ndarray, margin: float) -> np.ndarray:
+    """The screen around the image: pixels reached from the frame's border through flat pixels
+    (a 3x3 range within ``margin``), each within ``margin`` of the last. That takes a flat or
+    graded background and bars at the edges; speckle, never flat, stops it (so does the step to
+    an image's black border, unless the screen is that black: then it is screen to the
+    levels test as well).
+
+    Args:
+        grey: uint8 HxW, a noise-free capture (``margin`` 1 grey level).
+        margin: the largest step between neighbours within the background.
+    """
+    kernel = np.ones((3, 3), np.uint8)
+    spread = cv2.dilate(grey, kernel).astype(np.int16) - cv2.erode(grey, kernel)
+    height, width = grey.shape
+    filled = np.zeros((height + 2, width + 2), np.uint8)
+    filled[1:-1, 1:-1] = spread > margin  # not flat: never filled
+    flags = 4 | cv2.FLOODFILL_MASK_ONLY | (2 << 8)
+    edge = [(x, 0) for x in range(width)] + [(x, height - 1) for x in range(width)]
+    edge += [(0, y) for y in range(height)] + [(width - 1, y) for y in range(height)]
+    for x, y in edge:
+        if filled[y + 1, x + 1] == 0:
+            cv2.floodFill(grey, filled, (x, y), 0, margin, margin, flags)
+    return filled[1:-1, 1:-1] == 2
 
 
 def _local_std(grey: np.ndarray, radius: int = 3) -> np.ndarray:
