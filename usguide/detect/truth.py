@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from usguide.checks import MAX_MM_PER_PX, MIN_MM_PER_PX, load_json
 from usguide.errors import UsguideError
 from usguide.types import Point, Roi
 
@@ -15,6 +15,7 @@ TRUTH_FORMAT = "usguide-sim-truth"
 # Properties a clip (or a single frame) may carry that evaluation reports strata of. A frame's own
 # value wins over the clip's. "set" is written by the evaluation suite (heldout / generalisation).
 TAG_KEYS = ("gauge", "geometry", "medium", "needle_style", "style", "set")
+_MAX_COORDINATE = 1e6  # px; beyond it distances overflow and the strata have no bin
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,12 @@ class ClipTruth:
 
 
 def _point(value: object) -> Point | None:
-    return None if value is None else Point(float(value[0]), float(value[1]))
+    if value is None:
+        return None
+    point = Point(float(value[0]), float(value[1]))
+    if not (abs(point.x) <= _MAX_COORDINATE and abs(point.y) <= _MAX_COORDINATE):
+        raise ValueError(f"point {value!r} is not in any frame")
+    return point
 
 
 def _optional_float(value: object) -> float | None:
@@ -88,8 +94,8 @@ def load_truth(path: str | Path) -> ClipTruth:
     """
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("format") != TRUTH_FORMAT:
+        data = load_json(path.read_text(encoding="utf-8"), str(path))  # finite, bounded depth
+        if not isinstance(data, dict) or data.get("format") != TRUTH_FORMAT:
             raise ValueError(f"format is {data.get('format')!r}, expected {TRUTH_FORMAT!r}")
         frames = [
             FrameTruth(
@@ -112,10 +118,13 @@ def load_truth(path: str | Path) -> ClipTruth:
         if data.get("source"):
             source = Path(str(data["source"])).expanduser()
             source = source if source.is_absolute() else path.parent / source
+        scale = _optional_float(data.get("mm_per_px"))
+        if scale is not None and not MIN_MM_PER_PX <= scale <= MAX_MM_PER_PX:
+            raise ValueError(f"mm_per_px {scale} is not a plausible pixel size")
         return ClipTruth(
             name=path.parent.name,
             frames=frames,
-            mm_per_px=_optional_float(data.get("mm_per_px")),
+            mm_per_px=scale,
             roi=None if roi is None else Roi(*(int(v) for v in roi)),
             fps=_optional_float(data.get("fps")),
             size=size,
@@ -124,7 +133,7 @@ def load_truth(path: str | Path) -> ClipTruth:
         )
     except FileNotFoundError:
         raise UsguideError(f"no truth file at {path} — give a folder of labelled clips") from None
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, IndexError, UsguideError) as exc:
         raise UsguideError(
             f"bad truth file {path}: {exc} — regenerate it with usguide simulate"
         ) from None

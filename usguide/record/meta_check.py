@@ -33,7 +33,7 @@ def check_meta(meta: dict, path: Path) -> None:
     where = str(path)
     video = _section(meta, "video", where)
     name = video.get("file", "video.mkv")
-    if name not in VIDEO_FILES:
+    if not isinstance(name, str) or name not in VIDEO_FILES:
         # Only the names the writer uses: a path ("../../x") would read outside the session.
         raise UsguideError(
             f"{where}: video.file is {str(name)[:60]!r}, not one of "

@@ -286,7 +286,11 @@ def _read_meta(folder: Path) -> dict:
     if not isinstance(meta, dict):
         raise UsguideError(f"{path} is not a JSON object; the session is damaged")
     version = meta.get("format_version")
-    if version not in READABLE_VERSIONS or isinstance(version, bool):
+    if (
+        not isinstance(version, int)
+        or isinstance(version, bool)
+        or version not in READABLE_VERSIONS
+    ):
         raise UsguideError(
             f"{folder} has session format_version {version!r}; this usguide reads versions "
             f"1..{FORMAT_VERSION}: update usguide"

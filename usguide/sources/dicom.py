@@ -271,11 +271,15 @@ class DicomSource(IndexedSource):
             from pydicom.pixels import apply_color_lut, pixel_array
 
             # pydicom 3 converts YBR to RGB by default; decoding one frame keeps memory small.
-            array = (
-                pixel_array(ds, index=index)
-                if int(ds.get("NumberOfFrames") or 1) > 1
-                else ds.pixel_array
-            )
+            with warnings.catch_warnings():  # e.g. more pixel data than NumberOfFrames says
+                warnings.simplefilter("ignore")
+                array = (
+                    pixel_array(ds, index=index)
+                    if int(ds.get("NumberOfFrames") or 1) > 1
+                    else ds.pixel_array
+                )
+            if array.ndim == (3 if int(ds.get("SamplesPerPixel") or 1) == 1 else 4):
+                array = array[0]  # NumberOfFrames 1 over several frames' data: the first
         except Exception as exc:  # noqa: BLE001 - any decoder failure is a user-facing file problem
             syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "unknown")
             raise UsguideError(

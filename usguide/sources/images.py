@@ -99,7 +99,10 @@ class ImageFolderSource(IndexedSource):
         path = self._files[index]
         if not path.is_file():  # removed since listing, or replaced by a pipe or device
             raise UndecodableFrame(f"{path.name} is no longer a regular file")
-        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        try:
+            image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        except cv2.error:  # e.g. a header claiming more pixels than OpenCV's decode limit
+            image = None
         if image is None:
             raise UndecodableFrame(
                 f"cannot read image {path} — the file is corrupt or not an image"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +34,21 @@ def quiet_opencv() -> Iterator[None]:
         yield
     finally:
         cv2.utils.logging.setLogLevel(previous)
+
+
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Sends what native code writes to file descriptor 2 to /dev/null for a moment (OpenCV's
+    built-in AVI reader prints parse errors with fprintf, past its log level)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 # How far before the target a positioned seek aims; where it lands is verified by PTS.
@@ -159,7 +175,8 @@ class VideoSource(IndexedSource):
         with quiet_opencv():
             capture = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG, params)
             if not capture.isOpened():
-                capture = cv2.VideoCapture(str(self.path))
+                with quiet_stderr():  # OpenCV's own AVI reader prints parse errors there
+                    capture = cv2.VideoCapture(str(self.path))
         if not capture.isOpened():
             raise UsguideError(
                 f"cannot open {self.path}: the file is corrupt, truncated or not a video — "
