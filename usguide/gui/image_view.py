@@ -86,6 +86,9 @@ class ImageView(pg.GraphicsLayoutWidget):
         # The overlay's items move every frame: keeping a spatial index of them costs more than
         # the few items it would spare a hit test.
         self.scene().setItemIndexMethod(QtWidgets.QGraphicsScene.NoIndex)
+        # The view fills every pixel (background brush, then the frame): the widgets behind it
+        # need not be repainted with each frame.
+        self.viewport().setAttribute(QtCore.Qt.WA_OpaquePaintEvent, True)
         self.roi_outline = QtWidgets.QGraphicsRectItem()
         self.roi_outline.setPen(theme.pen(theme.ROI_OUTLINE, 2, dashed=True))
         self.roi_outline.setZValue(5)
