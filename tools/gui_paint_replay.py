@@ -68,6 +68,7 @@ def main() -> None:
     parser.add_argument("--fps", type=float, default=60.0)
     parser.add_argument("--roi", action="store_true", help="show the image region only")
     parser.add_argument("--grey", action="store_true", help="grey frames (HxW)")
+    parser.add_argument("--worst", action="store_true", help="also print the 20 dearest frames")
     args = parser.parse_args()
 
     from usguide.gui.app import application, ensure_platform
@@ -133,8 +134,8 @@ def main() -> None:
         return [round(float(np.percentile(values, q)), 2) for q in (50, 95, 99)]
 
     print(json.dumps({"frames": len(gui), "gui_ms": spread(gui), "worker_ms": spread(worker)}))
-    if __import__("os").environ.get("SHOW_TOP"):
-        print(sorted(round(v, 1) for v in gui)[-20:])
+    if args.worst:
+        print(json.dumps({"worst_gui_ms": sorted(round(v, 1) for v in gui)[-20:]}))
 
 
 if __name__ == "__main__":
