@@ -24,11 +24,11 @@ GENERATED = corpus_gen.generated()
 FOUND = ("images_huge_header", "dicom_frames_1", "sess_meta_01", "trunc_avi_02", "magic_avi")
 FAST = sorted(set(corpus_gen.fast_subset(list(GENERATED))) | set(FOUND), key=list(GENERATED).index)
 BENCH_INPUTS = ("trunc_mkv_55", "flip_avi_1", "dicom_frame_time_0", "sess_segment_second_deleted")
-SCREENSHOT_INPUTS = (
+SCREENSHOT_INPUTS = (  # the first (it once stalled run for 120 s) in the default run
+    "images_mixed_sizes",
     "trunc_avi_55",
     "sess_frames_time_backwards",
     "dicom_signed",
-    "images_mixed_sizes",
 )
 pytestmark = pytest.mark.timeout(1800)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import numpy as np
@@ -165,3 +166,24 @@ def test_recorded_analyzer_returns_overlays_as_recorded():
     assert results[1].trajectory.end == (60.0, 80.0)
     assert results[1].trajectory.direction == pytest.approx((0.6, 0.8))
     assert results[1].timings.t_result_ns is not None and results[1].detector == "recorded"
+
+
+class TrailingDamageSource(SeekableSource):
+    """Frames 3 and 4 do not decode: the source skips them (counted) and reaches its end."""
+
+    def read(self) -> Frame | None:
+        if self.next >= 3:
+            self.next = self.count
+            return None
+        return super().read()
+
+
+@pytest.mark.parametrize("loop", [True, False])
+def test_undecodable_last_frames_loop_or_pause_instead_of_stalling(loop: bool) -> None:
+    replay = ReplayController(TrailingDamageSource(), loop=loop, speed=4.0)
+    frames = itertools.islice(iter(lambda: read_until_frame(replay, 20), None), 7)
+    indices = [frame.index for frame in frames]
+    if loop:
+        assert indices == [0, 1, 2, 0, 1, 2, 0]
+    else:
+        assert indices == [0, 1, 2] and not replay.playing

@@ -178,15 +178,19 @@ class ReplayController(FrameSource):
         return frame
 
     def _fetch_next(self) -> Frame | None:
-        if self._position + 1 >= self.frame_count or self._next >= self.frame_count:
-            if not self.loop:
-                with self._lock:
-                    self._playing = False
-                return None
+        at_end = self._position + 1 >= self.frame_count or self._next >= self.frame_count
+        frame = None if at_end else self._fetch(self._position + 1)
+        if frame is not None:
+            return frame
+        # The end, or only undecodable (skipped, counted) frames after the last one shown: without
+        # this, a clip ending in a damaged frame would stall instead of looping or pausing.
+        if not self.loop:
             with self._lock:
-                self._pacer.reset()
-            return self._fetch(0)
-        return self._fetch(self._position + 1)
+                self._playing = False
+            return None
+        with self._lock:
+            self._pacer.reset()
+        return self._fetch(0)
 
     def _wait_due(self, frame: Frame) -> bool:
         """Sleeps until the frame is due at the current speed; False when a command interrupted."""
