@@ -13,7 +13,7 @@ Suites:
         set: bright, obvious needles drawn by an independent painter onto real needle-free
         ultrasound frames (``usguide.simulate.painted``, pydicom-data; skipped with a note where
         it is not installed), seeds 900000 + i (i < 12 x clips per cell) and needle-free 909000 + i
-        (i < 2 x clips per cell).
+        (i < 4 x clips per cell).
 
 Every clip's ``truth.json`` gets ``set`` (heldout / generalisation / painted) and, where the
 simulator did not write them, ``style`` and the cell's ``geometry`` and ``medium``: evaluation
@@ -47,7 +47,7 @@ HELDOUT_TAGS = {"set": "heldout", "style": "train"}
 PAINTED_SEED = 900000
 PAINTED_FREE_SEED = 909000
 PAINTED_CLIPS_PER_UNIT = 12  # painted needle clips per "clip per cell"
-PAINTED_FREE_PER_UNIT = 2
+PAINTED_FREE_PER_UNIT = 4
 PAINTED_TAGS = {"set": "painted"}
 
 

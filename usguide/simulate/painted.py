@@ -108,7 +108,7 @@ def paint_clip(out_dir: Path, seed: int, frames: int = 30, needle: bool = True) 
         "width": width,
         "height": height,
         "mm_per_px": round(mm_per_px, 6),
-        "roi": [0, 0, width, height],
+        "roi": _region(imaged),  # the image region, as the user or Auto would give it
         "set": "painted",
         "style": "painted",
         "medium": "real_frame",
@@ -152,6 +152,15 @@ def _background(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         cv2.fillConvexPoly(hull, cv2.convexHull(points), 1)
     imaged = cv2.erode(hull, np.ones((7, 7), np.uint8)) > 0
     return image.astype(np.float32), imaged
+
+
+def _region(imaged: np.ndarray) -> list[int]:
+    """The imaged area's bounding box [x, y, w, h] (the whole frame when nothing is imaged)."""
+    points = cv2.findNonZero(imaged.astype(np.uint8))
+    if points is None:
+        return [0, 0, imaged.shape[1], imaged.shape[0]]
+    x, y, w, h = cv2.boundingRect(points)
+    return [int(x), int(y), int(w), int(h)]
 
 
 def _needle(rng: np.random.Generator, imaged: np.ndarray, mm_per_px: float) -> PaintedNeedle:
