@@ -34,12 +34,8 @@ def test_painted_set_in_the_generalisation_suite():
     assert all(clip.painted for clip in painted)
     needles = [clip for clip in painted if clip.needle is not False]
     assert [clip.seed for clip in needles] == list(range(900000, 900024))
-    assert [clip.seed for clip in painted if clip.needle is False] == [
-        909000,
-        909001,
-        909002,
-        909003,
-    ]
+    free = [clip.seed for clip in painted if clip.needle is False]
+    assert free == list(range(909000, 909008))
     assert not any(clip.painted for clip in suite_clips("heldout", 2, 30))
 
 

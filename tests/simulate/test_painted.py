@@ -30,6 +30,11 @@ def test_needle_where_the_labels_say(tmp_path):
     images = _frames(tmp_path / "a")
     assert len(images) == 6 and images[0].shape == (truth["height"], truth["width"])
     assert truth["set"] == "painted" and truth["medium"] == "real_frame"
+    x, y, w, h = truth["roi"]  # the image region: inside the frame, holding the whole needle
+    assert 0 <= x and 0 <= y and x + w <= truth["width"] and y + h <= truth["height"]
+    for label in truth["frames"]:
+        for px, py in (label["tip"], label["entry"]):
+            assert x - 1 <= px <= x + w + 1 and y - 1 <= py <= y + h + 1
     lengths = []
     for label, image in zip(truth["frames"], images, strict=True):
         assert label["visible"] and label["contrast"] >= 3.0

@@ -18,8 +18,9 @@ Suites:
 Every clip's ``truth.json`` gets ``set`` (heldout / generalisation / painted) and, where the
 simulator did not write them, ``style`` and the cell's ``geometry`` and ``medium``: evaluation
 reports them as strata and the sets side by side. A clip already in DIR with the same seed and
-length is reused (delete DIR after a simulator change). At the default size (2 clips per cell, 60 frames) the whole suite
-renders and evaluates in about 10 minutes on the 2-core development machine.
+length is reused (delete DIR after a simulator change). At the default size (2 clips per cell,
+60 frames) the whole suite renders and evaluates in about 10 minutes on the 2-core development
+machine.
 """
 
 from __future__ import annotations
