@@ -18,7 +18,8 @@ def test_version(capsys, monkeypatch, tmp_path):
     assert exit_info.value.code == 0
     version, model = capsys.readouterr().out.splitlines()
     assert version == f"usguide {__version__}"
-    assert model.startswith(f"model: {default_model_path()} (usguide-needle-v1, written by ")
+    assert model.startswith(f"model: {default_model_path()} (")
+    assert "usguide-needle-v1, written by usguide" in model and "sha256 " in model
     monkeypatch.setenv("USGUIDE_MODEL", str(tmp_path / "absent.onnx"))
     with pytest.raises(SystemExit):
         main(["--version"])
