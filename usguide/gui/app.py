@@ -89,6 +89,7 @@ def run_gui(
                 f"cannot write {screenshot}: folder {screenshot.parent} does not exist"
             )
     app = application()
+    from usguide.gui import log_status
     from usguide.gui.main_window import MainWindow
 
     runtime = Runtime(options)
@@ -100,6 +101,15 @@ def run_gui(
     except BaseException:
         runtime.close()
         raise
+    warnings_shown = log_status.attach(window.status.showMessage)  # warnings reach the window
+    try:
+        return _show(app, window, runtime, screenshot, frames)
+    finally:
+        log_status.detach(warnings_shown)
+
+
+def _show(app, window, runtime: Runtime, screenshot: Path | None, frames: int) -> int:  # noqa: ANN001
+    """Runs the window until it closes, or until ``frames`` are painted for a screenshot."""
     window.show()
     if screenshot is None:
         code = app.exec_()
