@@ -113,6 +113,7 @@ def _show(app, window, runtime: Runtime, screenshot: Path | None, frames: int) -
     window.show()
     if screenshot is None:
         code = app.exec_()
+        _report_skipped(runtime)
         runtime.close()
         return int(code)
     try:
@@ -124,7 +125,17 @@ def _show(app, window, runtime: Runtime, screenshot: Path | None, frames: int) -
     finally:
         window.close()  # its closeEvent stops the pipeline and releases the source
     print(f"saved {screenshot} ({window.paint_stats.frames} frames shown)")
+    _report_skipped(runtime)
     return 0
+
+
+def _report_skipped(runtime: Runtime) -> None:
+    """One line when frames could not be decoded: a partial replay is never silent (issue 20)."""
+    if runtime.skipped_frames:
+        sys.stderr.write(
+            f"usguide: {runtime.skipped_frames} frame(s) of {runtime.spec} could not be decoded "
+            "and were skipped\n"
+        )
 
 
 def paint_frames(app, window, frames: int, timeout_s: float = SCREENSHOT_TIMEOUT_S) -> None:  # noqa: ANN001

@@ -392,6 +392,11 @@ class Runtime:
         self._writer, self.recording_path = None, None
         return path
 
+    @property
+    def skipped_frames(self) -> int:
+        """Frames of the open recorded source that could not be decoded (counted, skipped)."""
+        return 0 if self._calibrated is None else self._calibrated.skipped
+
     def remember(self) -> None:
         """Saves the open source's region, scale, budget and display mode (with a settings file)."""
         save_source(self.options, self.spec, self._calibrated, self.budget_ms)
