@@ -334,28 +334,32 @@ EXPECTED: dict[str, str] = {
 }
 
 
+# Hostile values for meta.json fields (also used by corpus_sessions).
+META_VALUES: list[object] = [
+    "",
+    "x",
+    -1,
+    0,
+    1e308,
+    -1e308,
+    [],
+    {},
+    [1, 2, 3, 4, 5],
+    None,
+    True,
+    "1e400",
+    2**70,
+    [[0]],
+    {"a": 1},
+    0.5,
+]
+
+
 def mutated_session_metas(folder: Path, seed: int, count: int) -> list[Path]:
     """``count`` sessions whose meta.json had one field replaced by a random hostile value
     (for the slow sweep): every one must either replay or be refused in one line."""
     rng = np.random.default_rng(seed)
-    values: list[object] = [
-        "",
-        "x",
-        -1,
-        0,
-        1e308,
-        -1e308,
-        [],
-        {},
-        [1, 2, 3, 4, 5],
-        None,
-        True,
-        "1e400",
-        2**70,
-        [[0]],
-        {"a": 1},
-        0.5,
-    ]
+    values = META_VALUES
     fields = [
         ("video", "width"),
         ("video", "height"),

@@ -14,24 +14,7 @@ import numpy as np
 from tests.faults import corpus
 
 Builder = Callable[[Path], Path]
-META_VALUES: list[object] = [
-    "",
-    "x",
-    -1,
-    0,
-    1e308,
-    -1e308,
-    [],
-    {},
-    [1, 2, 3, 4, 5],
-    None,
-    True,
-    "1e400",
-    2**70,
-    [[0]],
-    {"a": 1},
-    0.5,
-]
+META_VALUES = corpus.META_VALUES  # the hostile values, shared with corpus.mutated_session_metas
 META_FIELDS: list[tuple[str | None, str]] = [
     ("video", "width"),
     ("video", "height"),

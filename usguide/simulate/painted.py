@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from usguide.errors import UsguideError
-from usguide.simulate.real_frames import load_real_frames
+from usguide.simulate.real_frames import load_real_frames, random_crop, valid_area
 
 TRUTH_FORMAT = "usguide-sim-truth"  # the simulator's truth format: usguide evaluate reads both
 WIDTH = 480  # frame width; the height follows the background crop's aspect
@@ -128,25 +128,13 @@ def _background(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
             "the painted set needs real ultrasound frames from pydicom-data — "
             "pip install pydicom-data (it is in the test extra)"
         )
-    frame = frames[int(rng.integers(len(frames)))]
-    rows, cols = frame.shape
-    crop_w = int(cols * rng.uniform(0.5, 0.9))
-    crop_h = int(min(rows, crop_w * rng.uniform(0.6, 1.0)))
-    x0 = int(rng.integers(0, cols - crop_w + 1))
-    y0 = int(rng.integers(0, rows - crop_h + 1))
-    crop = frame[y0 : y0 + crop_h, x0 : x0 + crop_w]
-    if rng.random() < 0.5:
-        crop = crop[:, ::-1]
+    crop = random_crop(frames, rng, (0.5, 0.9), (0.6, 1.0))
+    crop_h, crop_w = crop.shape
     height = 2 * int(round(crop_h * WIDTH / crop_w / 2))  # even: video codecs want it
-    image = cv2.resize(np.ascontiguousarray(crop), (WIDTH, height), interpolation=cv2.INTER_AREA)
+    image = cv2.resize(crop, (WIDTH, height), interpolation=cv2.INTER_AREA)
     # The imaged area: the convex hull of the largest area that is not black (a fan's blood
     # pools stay inside it; screen text beside it does not count).
-    mask = (cv2.blur(image, (9, 9)) > 6).astype(np.uint8)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
-    if count > 1:
-        mask = (labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
-    points = cv2.findNonZero(mask)
+    points = cv2.findNonZero(valid_area(image).astype(np.uint8))
     hull = np.zeros(image.shape, np.uint8)
     if points is not None:
         cv2.fillConvexPoly(hull, cv2.convexHull(points), 1)

@@ -65,3 +65,40 @@ def _cached_frames(max_frames_per_file: int) -> tuple[np.ndarray, ...]:
                 frame = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
             frames.append(np.ascontiguousarray(frame))
     return tuple(frames)
+
+
+def random_crop(
+    frames: list[np.ndarray],
+    rng: np.random.Generator,
+    width_range: tuple[float, float],
+    aspect_range: tuple[float, float],
+) -> np.ndarray:
+    """A random crop of one of ``frames``, mirrored half the time.
+
+    Args:
+        frames: grey frames to choose from.
+        rng: every choice comes from it, in a fixed order (seeded runs repeat).
+        width_range: the crop's width as a fraction of the frame's.
+        aspect_range: the crop's height over its width (clipped to the frame).
+    """
+    frame = frames[int(rng.integers(0, len(frames)))]
+    height, width = frame.shape
+    crop_w = int(width * rng.uniform(*width_range))
+    crop_h = int(min(height, crop_w * rng.uniform(*aspect_range)))
+    x0 = int(rng.integers(0, width - crop_w + 1))
+    y0 = int(rng.integers(0, height - crop_h + 1))
+    crop = frame[y0 : y0 + crop_h, x0 : x0 + crop_w]
+    if rng.random() < 0.5:
+        crop = crop[:, ::-1]
+    return np.ascontiguousarray(crop)
+
+
+def valid_area(image: np.ndarray) -> np.ndarray:
+    """Where an image shows tissue: the largest closed area of levels above 6 (no margins, text)."""
+    mask = (cv2.blur(image, (9, 9)) > 6).astype(np.uint8)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
+    if count <= 1:
+        return mask > 0
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    return labels == largest

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from usguide.detect.model_input import Placement, letterbox, letterbox_placement
-from usguide.simulate.real_frames import load_real_frames
+from usguide.simulate.real_frames import load_real_frames, random_crop, valid_area
 
 # Needle outer diameters in mm, 14 G to 27 G (ISO 9626 regular wall).
 DIAMETERS_MM = (2.11, 1.83, 1.65, 1.47, 1.27, 1.07, 0.91, 0.82, 0.72, 0.64, 0.57, 0.51, 0.46, 0.41)
@@ -41,31 +41,13 @@ def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
     return ys, xs
 
 
-def valid_area(image: np.ndarray) -> np.ndarray:
-    """Where an image shows tissue: the largest closed area of levels above 6 (no margins, text)."""
-    mask = (cv2.blur(image, (9, 9)) > 6).astype(np.uint8)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
-    if count <= 1:
-        return mask > 0
-    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    return labels == largest
-
-
 def real_background(frames: list[np.ndarray], size: int, rng: np.random.Generator) -> np.ndarray:
     """A random crop of a real frame, letterboxed into a size x size canvas."""
-    frame = frames[int(rng.integers(0, len(frames)))]
-    height, width = frame.shape
-    crop_w = int(width * rng.uniform(0.35, 1.0))
-    crop_h = int(min(height, crop_w * rng.uniform(0.6, 1.4)))
-    x0 = int(rng.integers(0, width - crop_w + 1))
-    y0 = int(rng.integers(0, height - crop_h + 1))
-    crop = frame[y0 : y0 + crop_h, x0 : x0 + crop_w]
-    if rng.random() < 0.5:
-        crop = crop[:, ::-1]
+    crop = random_crop(frames, rng, (0.35, 1.0), (0.6, 1.4))
+    crop_h, crop_w = crop.shape
     fitted = letterbox_placement(crop_w, crop_h, size, multiple=1)
     placement = Placement(fitted.content_w, fitted.content_h, size, size, fitted.scale)
-    return letterbox(np.ascontiguousarray(crop), placement)
+    return letterbox(crop, placement)
 
 
 def phantom_background(size: int, rng: np.random.Generator) -> np.ndarray:
