@@ -120,6 +120,22 @@ def add_parser(subparsers) -> None:
         "simulated or phantom background (default 0.4; 0 trains on the simulator alone)",
     )
     parser.add_argument(
+        "--distractor-fraction",
+        type=number_option(0.0, 1.0),
+        default=0.3,
+        metavar="F",
+        help="share of painted samples given bright tissue lines that are not needles (fascia, "
+        "tendon, bone), with or without a needle (default 0.3)",
+    )
+    parser.add_argument(
+        "--composite-val",
+        type=number_option(0, 100_000, integer=True),
+        default=320,
+        metavar="N",
+        help="painted validation samples on real and phantom backgrounds whose loss joins the "
+        "simulator's in choosing the epoch to keep (default 320; 0: simulator loss alone)",
+    )
+    parser.add_argument(
         "--device",
         choices=("auto", "cpu", "cuda"),
         default="auto",
@@ -194,6 +210,8 @@ def run(args: argparse.Namespace) -> int:
         data_only=args.data_only,
         init=args.init,
         composite_fraction=args.composite_fraction,
+        distractor_fraction=args.distractor_fraction,
+        composite_val=args.composite_val,
     )
     if args.cache_dir is not None:
         config.cache_dir = args.cache_dir

@@ -201,17 +201,58 @@ def paint_needle(background: np.ndarray, valid: np.ndarray, rng: np.random.Gener
     return Sample(np.clip(image, 0, 255).astype(np.uint8), shaft, tip_out)
 
 
+def paint_distractor(
+    background: np.ndarray, valid: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """A bright line that is not a needle: fascia, tendon or bone cortex crossing the whole tissue.
+
+    What separates it from a needle is what the model must learn: it runs from one side of the
+    tissue to the other (no tip ending in tissue), mostly near horizontal, gently curved and
+    uneven along its length, and a bone or tendon surface shadows what lies below it.
+    """
+    size = background.shape[0]
+    image = background.astype(np.float32)
+    xs = np.arange(size, dtype=np.float32)
+    slope = math.tan(math.radians(rng.uniform(-20, 20)))
+    bend = rng.uniform(0.0, 0.08) * size
+    wave = rng.uniform(0.5, 3.0) * math.pi / size
+    centre_y = rng.uniform(0.1, 0.95) * size
+    ys = centre_y + slope * (xs - size / 2) + bend * np.sin(wave * xs + rng.uniform(0, 6))
+    thickness = int(rng.integers(1, 6))
+    line = np.zeros((size, size), np.float32)
+    points = np.stack([xs, ys], axis=1).round().astype(np.int32)
+    cv2.polylines(line, [points], False, 1.0, thickness, cv2.LINE_AA)
+    line = cv2.GaussianBlur(line, (0, 0), rng.uniform(0.6, 1.5))
+    line /= max(1e-6, float(line.max()))
+    # Fascia is beaded and patchy along its length; bone cortex is even.
+    beads = cv2.GaussianBlur(rng.random((1, size)).astype(np.float32), (0, 0), rng.uniform(1, 6))
+    beads = 1.0 + rng.uniform(0.0, 1.2) * (beads / max(1e-6, float(beads.max())) - 0.5)
+    near = valid & (cv2.dilate((line > 0.2).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0)
+    local = float(np.mean(image[near])) if near.any() else 60.0
+    amplitude = max(10.0, local * (math.exp(rng.uniform(math.log(1.5), math.log(6.0))) - 1.0))
+    if rng.random() < 0.3:  # bone or tendon surface: shadow below it
+        below = np.maximum.accumulate(line > 0.3, axis=0) & ~(line > 0.3)
+        image *= np.where(below, rng.uniform(0.2, 0.7), 1.0)
+    image += amplitude * line * beads * valid
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
 class Compositor:
     """Makes composite samples from three kinds of background.
 
     Args:
         size: model input size.
         no_needle_fraction: share of composites left without a needle (negatives on new media).
+        distractor_fraction: share of composites given one or two bright tissue lines that are not
+            a needle (fascia, tendon, bone: ``paint_distractor``), with or without a needle.
     """
 
-    def __init__(self, size: int, no_needle_fraction: float = 0.2) -> None:
+    def __init__(
+        self, size: int, no_needle_fraction: float = 0.2, distractor_fraction: float = 0.0
+    ) -> None:
         self.size = size
         self.no_needle_fraction = no_needle_fraction
+        self.distractor_fraction = distractor_fraction
         self.real_frames = load_real_frames()
 
     def background(self, rng: np.random.Generator, sim_background: np.ndarray | None) -> np.ndarray:
@@ -230,6 +271,10 @@ class Compositor:
     def sample(self, rng: np.random.Generator, sim_background: np.ndarray | None = None) -> Sample:
         """One composite: a background and, most of the time, a painted needle."""
         image = self.background(rng, sim_background)
+        if rng.random() < self.distractor_fraction:
+            valid = valid_area(image)
+            for _ in range(int(rng.integers(1, 3))):
+                image = paint_distractor(image, valid, rng)
         if rng.random() < self.no_needle_fraction:
             return Sample(image, np.zeros_like(image), NO_TIP)
         return paint_needle(image, valid_area(image), rng)

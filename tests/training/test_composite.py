@@ -1,0 +1,78 @@
+"""Composites: painted needles carry exact labels, distractors carry none, seeded runs repeat."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")  # training.train imports it; composite itself does not
+
+from usguide.training.composite import (  # noqa: E402
+    NO_TIP,
+    Compositor,
+    paint_distractor,
+    paint_needle,
+)
+from usguide.training.train import composite_validation  # noqa: E402
+
+SIZE = 128
+
+
+def flat_background(level: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    return np.full((SIZE, SIZE), level, np.uint8), np.ones((SIZE, SIZE), bool)
+
+
+def test_distractor_crosses_the_whole_tissue():
+    background, valid = flat_background()
+    for seed in range(10):
+        image = paint_distractor(background, valid, np.random.default_rng(seed))
+        assert image.dtype == np.uint8 and image.shape == background.shape
+        # A fascia or bone line runs from one side to the other: no column is left without it.
+        brighter = image.astype(int).max(axis=0) - int(background[0, 0])
+        assert (brighter >= 10).mean() >= 0.95, seed
+
+
+def test_distractors_alone_give_no_needle_label():
+    compositor = Compositor(SIZE, no_needle_fraction=1.0, distractor_fraction=1.0)
+    rng = np.random.default_rng(5)
+    for _ in range(8):
+        sample = compositor.sample(rng)
+        assert sample.tip == NO_TIP
+        assert not sample.shaft.any()
+
+
+def test_painted_needle_label_sits_on_the_bright_shaft():
+    background, valid = flat_background()
+    checked = 0
+    for seed in range(30):
+        sample = paint_needle(background, valid, np.random.default_rng(seed))
+        if not sample.shaft.any():
+            continue
+        checked += 1
+        on_shaft = sample.image[sample.shaft > 0].astype(float)
+        off_shaft = sample.image[sample.shaft == 0].astype(float)
+        assert on_shaft.mean() > np.median(off_shaft), seed
+        if sample.tip != NO_TIP:
+            tip_x, tip_y = (int(round(v)) for v in sample.tip)
+            window = sample.shaft[max(0, tip_y - 2) : tip_y + 3, max(0, tip_x - 2) : tip_x + 3]
+            assert window.any(), seed  # the tip ends the labelled shaft
+    assert checked >= 20
+
+
+def test_seeded_compositor_repeats():
+    first = Compositor(SIZE, distractor_fraction=0.5)
+    second = Compositor(SIZE, distractor_fraction=0.5)
+    for seed in range(4):
+        a = first.sample(np.random.default_rng(seed))
+        b = second.sample(np.random.default_rng(seed))
+        assert np.array_equal(a.image, b.image) and np.array_equal(a.shaft, b.shaft)
+        assert a.tip == b.tip
+
+
+def test_composite_validation_is_fixed_and_mixed():
+    frames = composite_validation(SIZE, 24, distractor_fraction=0.3)
+    again = composite_validation(SIZE, 24, distractor_fraction=0.3)
+    assert frames.images.shape == (24, SIZE, SIZE)
+    assert np.array_equal(frames.images, again.images)
+    has_needle = frames.shafts.reshape(24, -1).max(axis=1) > 0
+    assert 0 < has_needle.sum() < 24  # needles and needle-free samples both judge the epoch
