@@ -13,7 +13,7 @@ from usguide.training.composite import (  # noqa: E402
     paint_distractor,
     paint_needle,
 )
-from usguide.training.train import composite_validation  # noqa: E402
+from usguide.training.validation import composite_validation  # noqa: E402
 
 SIZE = 128
 

@@ -21,19 +21,21 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from usguide.detect.model_input import normalise_levels
 from usguide.paths import MODEL_FILE, output_path
 from usguide.training import data as data_mod
-from usguide.training.augment import augment
+from usguide.training.batches import make_batch
 from usguide.training.composite import Compositor
 from usguide.training.export import export_onnx, model_metadata
-from usguide.training.metrics import MapMetrics
-from usguide.training.model import OUTPUT_STRIDE, NeedleNet, count_parameters
+from usguide.training.model import NeedleNet, count_parameters
+from usguide.training.validation import (
+    composite_validation,
+    evaluate,
+    evaluate_composites,
+    fixed_batches,
+    loss_terms,
+)
 from usguide.training.warm_start import freeze_batchnorm, load_onnx_weights
-
-SHAFT_POS_WEIGHT = 10.0
 
 
 @dataclass
@@ -79,122 +81,6 @@ def pick_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
-
-
-def make_batch(dataset, indices, rng, tip_sigma: float, train: bool, composites=None):
-    """Augments (when training) and builds the (image, shaft target, tip target) tensors.
-
-    Args:
-        composites: ``(compositor, fraction, background_indices)``: that share of training samples
-            is replaced by a composite, on a needle-free dataset frame or another background.
-    """
-    images, shafts, tips = [], [], []
-    for index in indices:
-        image, shaft, tip = dataset.images[index], dataset.shafts[index], tuple(dataset.tips[index])
-        if train and composites is not None and rng.random() < composites[1]:
-            compositor, _, backgrounds = composites
-            pick = int(backgrounds[rng.integers(0, len(backgrounds))]) if len(backgrounds) else None
-            sample = compositor.sample(rng, None if pick is None else dataset.images[pick])
-            image, shaft, tip = sample.image, sample.shaft, sample.tip
-        if train:
-            image, shaft, tip = augment(image, shaft, tip, rng)
-        image = normalise_levels(image)  # what OnnxDetector does for a "percentile" model
-        out_size = image.shape[0] // OUTPUT_STRIDE
-        images.append(image)
-        shafts.append(data_mod.shaft_target(shaft, OUTPUT_STRIDE))
-        tips.append(data_mod.tip_heatmap(tip, out_size, OUTPUT_STRIDE, tip_sigma))
-    x = torch.from_numpy(np.stack(images)[:, None].astype(np.float32) / 255.0)
-    return x, torch.from_numpy(np.stack(shafts)), torch.from_numpy(np.stack(tips))
-
-
-def loss_terms(logits: torch.Tensor, shaft_t: torch.Tensor, tip_t: torch.Tensor) -> dict:
-    """Weighted BCE + soft Dice on the shaft; BCE weighted towards the peak on the tip heatmap.
-
-    Shaft pixels are ~0.5 % of a frame: unweighted BCE lets the net sit at "no needle anywhere",
-    where the Dice gradient vanishes (saturated sigmoid); the weight keeps positives heard.
-    """
-    shaft_logit, tip_logit = logits[:, 0], logits[:, 1]
-    shaft_w = 1.0 + SHAFT_POS_WEIGHT * shaft_t
-    bce = F.binary_cross_entropy_with_logits(shaft_logit, shaft_t, weight=shaft_w)
-    prob = torch.sigmoid(shaft_logit)
-    inter = (prob * shaft_t).sum(dim=(1, 2))
-    dice = 1.0 - (2.0 * inter + 1.0) / (prob.sum(dim=(1, 2)) + shaft_t.sum(dim=(1, 2)) + 1.0)
-    weight = 1.0 + 100.0 * tip_t
-    tip = F.binary_cross_entropy_with_logits(tip_logit, tip_t, weight=weight, reduction="sum")
-    tip = tip / weight.sum()
-    return {"bce": bce, "dice": dice.mean(), "tip": 5.0 * tip}
-
-
-@torch.no_grad()
-def evaluate(model, dataset, device, tip_sigma: float) -> dict:
-    """Validation loss and map metrics on un-augmented frames."""
-    model.eval()
-    metrics = MapMetrics()
-    loss_sum = 0.0
-    for start in range(0, len(dataset), 32):
-        idx = np.arange(start, min(start + 32, len(dataset)))
-        x, shaft_t, tip_t = make_batch(dataset, idx, None, tip_sigma, train=False)
-        logits = model.logits(x.to(device))
-        terms = loss_terms(logits, shaft_t.to(device), tip_t.to(device))
-        loss_sum += float(sum(terms.values())) * len(idx)
-        prob = torch.sigmoid(logits).cpu().numpy()
-        for k, i in enumerate(idx):
-            mm = dataset.mm_per_px[i] * OUTPUT_STRIDE
-            metrics.add(
-                prob[k, 0],
-                prob[k, 1],
-                shaft_t[k].numpy(),
-                bool(dataset.visible[i]),
-                tuple(dataset.tips[i]),
-                float(dataset.angles[i]),
-                (float(mm[0]), float(mm[1])),
-                OUTPUT_STRIDE,
-            )
-    return {"loss": loss_sum / len(dataset), **metrics.summary()}
-
-
-COMPOSITE_VALIDATION_SEED = (
-    424_242  # never a training batch's seed (those are (seed, epoch, batch))
-)
-
-
-def composite_validation(size: int, count: int, distractor_fraction: float) -> SimpleNamespace:
-    """A fixed set of needles painted on real and phantom backgrounds (no simulator frames).
-
-    The simulator's validation loss alone chose epochs that had drifted away from real images
-    (v6a: best simulated loss, real clip down from 97 % to 72 %); this set's loss joins it.
-    """
-    compositor = Compositor(size, distractor_fraction=distractor_fraction)
-    rng = np.random.default_rng(COMPOSITE_VALIDATION_SEED)
-    samples = [compositor.sample(rng) for _ in range(count)]
-    return SimpleNamespace(
-        images=np.stack([sample.image for sample in samples]),
-        shafts=np.stack([sample.shaft for sample in samples]),
-        tips=np.array([sample.tip for sample in samples], np.float32),
-    )
-
-
-@torch.no_grad()
-def evaluate_composites(model, frames: SimpleNamespace, device, tip_sigma: float) -> dict:
-    """Loss on the composite validation set, and how often the shaft map fires at all (>= 0.5)
-    on its needles (``hit``) and on its needle-free samples (``fp``)."""
-    model.eval()
-    loss_sum, fired = 0.0, []
-    count = len(frames.images)
-    for start in range(0, count, 32):
-        idx = np.arange(start, min(start + 32, count))
-        x, shaft_t, tip_t = make_batch(frames, idx, None, tip_sigma, train=False)
-        logits = model.logits(x.to(device))
-        terms = loss_terms(logits, shaft_t.to(device), tip_t.to(device))
-        loss_sum += float(sum(terms.values())) * len(idx)
-        fired.extend((torch.sigmoid(logits[:, 0]).amax(dim=(1, 2)) >= 0.5).cpu().tolist())
-    has_needle = frames.shafts.reshape(count, -1).max(axis=1) > 0
-    fired_array = np.array(fired, bool)
-    return {
-        "loss": loss_sum / count,
-        "hit": float(fired_array[has_needle].mean()) if has_needle.any() else None,
-        "fp": float(fired_array[~has_needle].mean()) if (~has_needle).any() else None,
-    }
 
 
 class AugmentedBatches(torch.utils.data.Dataset):
@@ -327,11 +213,13 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
         progress,
         sim_workers,
     )
-    composite_val = None
+    val_batches = fixed_batches(val_set, config.tip_sigma)
+    composite_val, composite_batches = None, []
     if config.composite_val > 0:
         composite_val = composite_validation(
             config.input_size, config.composite_val, config.distractor_fraction
         )
+        composite_batches = fixed_batches(composite_val, config.tip_sigma)
     data_seconds = time.perf_counter() - wall_start
     progress(
         f"data: {len(train_set)} train frames ({(~train_set.visible).mean():.0%} needle-free), "
@@ -402,11 +290,11 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
             done = True
         if n_batches == 0:
             break
-        metrics = evaluate(model, val_set, device, config.tip_sigma)
+        metrics = evaluate(model, val_set, device, val_batches)
         score = metrics["loss"]
         extra = ""
         if composite_val is not None:
-            composite = evaluate_composites(model, composite_val, device, config.tip_sigma)
+            composite = evaluate_composites(model, composite_val, device, composite_batches)
             metrics["composite"] = {k: _rounded(v) for k, v in composite.items()}
             score += composite["loss"]
             extra = f"  composite {composite['loss']:.4f} hit {composite['hit']:.3f}"
