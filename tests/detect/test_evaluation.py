@@ -15,7 +15,7 @@ from usguide.detect.evaluation import (
     load_truth,
     score_clip,
 )
-from usguide.detect.evaluation_table import format_strata
+from usguide.detect.evaluation_table import format_operating_curves, format_strata
 from usguide.detect.strata import OBVIOUS, format_stratum_table, frame_strata
 from usguide.errors import UsguideError
 from usguide.types import Needle, Point, Roi
@@ -311,3 +311,27 @@ def test_bad_truth_file(tmp_path):
     (tmp_path / "truth.json").write_text('{"format": "other"}')
     with pytest.raises(UsguideError):
         load_truth(tmp_path / "truth.json")
+
+
+def test_operating_curve_hides_needles_below_a_confidence_floor():
+    def at(tip, confidence):
+        return Needle(Point(*tip), Point(tip[0] - 100.0, tip[1]), confidence, 0.0)
+
+    frames = [label(), label(), label(), free(), free()]
+    # A confident hit, a doubtful hit, a miss; a doubtful and a confident false positive.
+    predictions = [at((100, 0), 0.9), at((100, 0), 0.25), None, at((5, 5), 0.15), at((5, 5), 0.75)]
+    pooled = combine(
+        [score_clip(predictions, ClipTruth(name="c", frames=frames, mm_per_px=0.1))] * 2
+    )
+    assert pooled.localised_recall == pytest.approx(2 / 3)
+    curve = {point["min_confidence"]: point for point in pooled.operating_curve()}
+    assert curve[0.0]["localised_recall"] == pytest.approx(pooled.localised_recall, abs=1e-4)
+    assert curve[0.0]["false_positive_rate"] == pytest.approx(pooled.false_positive_rate)
+    assert curve[0.2]["localised_recall"] == pytest.approx(2 / 3, abs=1e-4)
+    assert curve[0.2]["false_positive_rate"] == pytest.approx(0.5)
+    assert curve[0.3]["localised_recall"] == pytest.approx(1 / 3, abs=1e-4)
+    assert curve[0.8]["localised_recall"] == pytest.approx(1 / 3, abs=1e-4)
+    assert curve[0.8]["false_positive_rate"] == 0.0
+    assert pooled.summary()["operating_curve"][0]["min_confidence"] == 0.0
+    table = format_operating_curves([pooled])
+    assert "overall" in table and "67%/100%" in table and "33%/0%" in table

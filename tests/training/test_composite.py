@@ -11,6 +11,7 @@ from usguide.training.composite import (  # noqa: E402
     NO_TIP,
     Compositor,
     paint_distractor,
+    paint_echoes,
     paint_needle,
 )
 from usguide.training.validation import composite_validation  # noqa: E402
@@ -30,6 +31,16 @@ def test_distractor_crosses_the_whole_tissue():
         # A fascia or bone line runs from one side to the other: no column is left without it.
         brighter = image.astype(int).max(axis=0) - int(background[0, 0])
         assert (brighter >= 10).mean() >= 0.95, seed
+
+
+def test_specular_echoes_are_short_and_bright():
+    background, valid = flat_background()
+    for seed in range(10):
+        image = paint_echoes(background, valid, np.random.default_rng(seed))
+        bright = image.astype(int) - int(background[0, 0]) >= 20
+        assert bright.any(), seed
+        # Short echoes, not lines across the tissue: most columns stay untouched.
+        assert bright.any(axis=0).mean() < 0.6, seed
 
 
 def test_distractors_alone_give_no_needle_label():
@@ -76,3 +87,21 @@ def test_composite_validation_is_fixed_and_mixed():
     assert np.array_equal(frames.images, again.images)
     has_needle = frames.shafts.reshape(24, -1).max(axis=1) > 0
     assert 0 < has_needle.sum() < 24  # needles and needle-free samples both judge the epoch
+
+
+def test_shafts_starting_in_tissue_are_long_enough_to_tell_from_an_echo():
+    from usguide.training.composite import INSIDE_MIN_MM, _segment
+
+    valid = np.ones((SIZE, SIZE), bool)
+    mm_per_px = 0.3
+    inside = 0
+    for seed in range(200):
+        ends = _segment(valid, mm_per_px, np.random.default_rng(seed))
+        if ends is None:
+            continue
+        entry, tip = ends
+        step_back = entry - (tip - entry) / np.linalg.norm(tip - entry)  # one pixel further out
+        if 0 <= step_back[0] < SIZE and 0 <= step_back[1] < SIZE:  # it did not reach the edge
+            inside += 1
+            assert np.linalg.norm(tip - entry) * mm_per_px >= INSIDE_MIN_MM, seed
+    assert inside >= 10

@@ -26,7 +26,7 @@ from usguide.detect.evaluation import (
     load_truth,
     score_clip,
 )
-from usguide.detect.evaluation_table import format_table
+from usguide.detect.evaluation_table import format_operating_curves, format_table
 from usguide.detect.factory import add_detector_arguments, make_detector
 from usguide.detect.hits import HIT_ANGLE_DEG, HIT_TIP_DIAGONAL, HIT_TIP_MM
 from usguide.detect.strata import format_stratum_table
@@ -204,6 +204,7 @@ def run(args: argparse.Namespace) -> int:
     print(format_stratum_table(columns))
     for row in overall:
         print(_defects(row))
+    print(format_operating_curves(sets or overall))
     if args.json:
         report = {
             "tolerance_mm": args.tolerance_mm,

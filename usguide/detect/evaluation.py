@@ -75,6 +75,9 @@ __all__ = [  # the truth and strata names stay importable from here
 DEFAULT_TOLERANCE_MM = 3.0  # "target hit" in Perk Tutor; near clinicians' 2.7 mm acceptable error
 DEFAULT_TOLERANCE_PX = 20.0  # used only for clips without a scale
 FALSE_TRACK_FRAMES = 10  # a third of a second at 30 fps: long enough for a user to act on it
+# Confidence floors of the operating curve: what a display that hid needles below the floor would
+# show, so two models are compared at equal false positives, not only at their own defaults.
+CONFIDENCE_FLOORS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,8 @@ class ClipScore:
     obvious_misses: list[tuple[str, int]] = field(default_factory=list)  # (clip, frame)
     false_tracks: list[tuple[str, int, int]] = field(default_factory=list)  # (clip, first, last)
     outcomes: list[FrameOutcome] = field(default_factory=list)  # for pictures, not reported
+    hit_confidences: list[float] = field(default_factory=list)  # of each localised hit
+    free_confidences: list[float] = field(default_factory=list)  # of each needle-free detection
 
     @property
     def recall(self) -> float | None:
@@ -142,6 +147,26 @@ class ClipScore:
     def obvious_recall(self) -> float | None:
         counts = self.by_stratum.get(OBVIOUS)
         return counts.localised / counts.visible if counts and counts.visible else None
+
+    def operating_curve(self) -> list[dict]:
+        """Localised recall and needle-free false-positive rate with needles below each of
+        ``CONFIDENCE_FLOORS`` dropped (floor 0: the figures as reported)."""
+        hits = np.asarray(self.hit_confidences, float)
+        free = np.asarray(self.free_confidences, float)
+        return [
+            {
+                "min_confidence": floor,
+                "localised_recall": _round(
+                    (hits >= floor).sum() / self.visible_frames if self.visible_frames else None
+                ),
+                "false_positive_rate": _round(
+                    (free >= floor).sum() / self.needle_free_frames
+                    if self.needle_free_frames
+                    else None
+                ),
+            }
+            for floor in CONFIDENCE_FLOORS
+        ]
 
     @property
     def fps(self) -> float | None:
@@ -190,6 +215,7 @@ class ClipScore:
                 name: self.by_stratum[name].summary()
                 for name in sorted(self.by_stratum, key=sort_key)
             },
+            "operating_curve": self.operating_curve(),
         }
 
 
@@ -255,6 +281,8 @@ def score_clip(
         if not label.needle_present:
             score.needle_free_frames += 1
             score.needle_free_detections += needle is not None
+            if needle is not None:
+                score.free_confidences.append(needle.confidence)
             for name in scene_strata(tags):
                 counts = score.by_stratum.setdefault(name, StratumCounts())
                 counts.free += 1
@@ -304,6 +332,8 @@ def score_clip(
         line_error = line_angle_error_deg(needle, label)
         hit = error <= hit_tolerance and (line_error is None or line_error <= HIT_ANGLE_DEG)
         score.localised_hits += hit
+        if hit:
+            score.hit_confidences.append(needle.confidence)
         for name in every if hit else ():
             score.by_stratum[name].localised += 1
         if not hit and OBVIOUS in every:
@@ -342,6 +372,8 @@ def combine(scores: Sequence[ClipScore], name: str = "overall") -> ClipScore:
             "obvious_misses",
             "false_tracks",
             "outcomes",
+            "hit_confidences",
+            "free_confidences",
         ):
             getattr(total, attr).extend(getattr(score, attr))
         for stratum, (visible, found) in score.strata.items():

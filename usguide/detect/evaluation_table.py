@@ -1,12 +1,12 @@
-"""The printed tables of an evaluation: the scores of each (clip, detector) and the recall per
-stratum of visible needles.
+"""The printed tables of an evaluation: the scores of each (clip, detector), the recall per
+stratum of visible needles, and the operating curve (hits and false positives by confidence).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from usguide.detect.evaluation import ClipScore, error_stats
+from usguide.detect.evaluation import CONFIDENCE_FLOORS, ClipScore, error_stats
 from usguide.detect.strata import STRATA
 
 
@@ -56,3 +56,16 @@ def _pct(value: float | None) -> str:
 
 def _num(value: float | None, unit: str) -> str:
     return "-" if value is None else f"{value:.1f}{unit}"
+
+
+def format_operating_curves(scores: list[ClipScore]) -> str:
+    """Localised hits / needle-free false positives with needles below a confidence floor hidden."""
+    floors = "  ".join(f"{floor:>9.1f}" for floor in CONFIDENCE_FLOORS)
+    lines = [f"{'hits / FP at confidence >=':32s}{floors}"]
+    for score in scores:
+        cells = []
+        for point in score.operating_curve():
+            hits, free = point["localised_recall"], point["false_positive_rate"]
+            cells.append(f"{_pct(hits):>4s}/{_pct(free):<4s}")
+        lines.append(f"{score.name + ' (' + score.detector + ')':32s}" + "  ".join(cells))
+    return "\n".join(lines)

@@ -24,6 +24,7 @@ from usguide.simulate.real_frames import load_real_frames, random_crop, valid_ar
 # Needle outer diameters in mm, 14 G to 27 G (ISO 9626 regular wall).
 DIAMETERS_MM = (2.11, 1.83, 1.65, 1.47, 1.27, 1.07, 0.91, 0.82, 0.72, 0.64, 0.57, 0.51, 0.46, 0.41)
 NO_TIP = (-1.0, -1.0)
+INSIDE_MIN_MM = 8.0  # shortest visible shaft painted that starts in tissue, not at the edge
 
 
 @dataclass
@@ -106,15 +107,21 @@ def _segment(valid: np.ndarray, mm_per_px: float, rng: np.random.Generator):
         tip = np.array([xs[pick], ys[pick]], np.float64) + rng.uniform(-0.5, 0.5, 2)
         max_len = rng.uniform(4.0, 60.0) / mm_per_px
         inside = rng.random() < 0.3  # out-of-plane entry: the shaft starts inside the image
-        length, step = 0.0, 1.0
+        length, step, at_edge = 0.0, 1.0, False
         while length < max_len:
             x, y = tip - (length + step) * direction
             if not (0 <= x < size and 0 <= y < size and valid[int(y), int(x)]):
+                at_edge = True
                 break
             length += step
         if inside:
-            length = min(length, max_len * rng.uniform(0.3, 1.0))
-        if length * mm_per_px >= 3.0 and length >= 8:
+            cut = max_len * rng.uniform(0.3, 1.0)
+            at_edge = at_edge and length <= cut
+            length = min(length, cut)
+        # A shaft that starts in tissue needs some length to be told from a specular tissue echo
+        # in one frame (``paint_echoes``); one entering at the region's edge may show only its tip.
+        shortest_mm = 3.0 if at_edge else INSIDE_MIN_MM
+        if length * mm_per_px >= shortest_mm and length >= 8:
             return tip - length * direction, tip
     return None
 
@@ -237,14 +244,44 @@ def paint_distractor(
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
+def paint_echoes(background: np.ndarray, valid: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Short bright specular tissue echoes (vessel walls, septa, calcifications): not needles.
+
+    Real tissue is full of them; a model that never saw one unlabelled takes a bright 2-6 mm
+    streak in mid-tissue for a short needle (v8 held such an echo for 100 frames of the real
+    clip while the needle entered elsewhere).
+    """
+    size = background.shape[0]
+    image = background.astype(np.float32)
+    ys, xs = np.nonzero(valid)
+    if len(xs) < 200:
+        return background.copy()
+    mm_per_px = rng.uniform(20.0, 80.0) / size
+    layer = np.zeros((size, size), np.float32)
+    for _ in range(int(rng.integers(1, 5))):
+        pick = int(rng.integers(0, len(xs)))
+        length = rng.uniform(1.5, 6.0) / mm_per_px
+        angle = rng.uniform(-35, 35)
+        axes = (max(1, int(length / 2)), max(1, int(rng.uniform(0.2, 0.8) / mm_per_px)))
+        strength = rng.uniform(0.5, 1.0)
+        cv2.ellipse(layer, (int(xs[pick]), int(ys[pick])), axes, angle, 0, 360, strength, -1)
+    layer = cv2.GaussianBlur(layer, (0, 0), rng.uniform(0.6, 1.5))
+    near = valid & (cv2.dilate((layer > 0.2).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0)
+    local = float(np.mean(image[near])) if near.any() else 60.0
+    amplitude = max(10.0, local * (math.exp(rng.uniform(math.log(2.0), math.log(8.0))) - 1.0))
+    image += amplitude * layer * valid
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
 class Compositor:
     """Makes composite samples from three kinds of background.
 
     Args:
         size: model input size.
         no_needle_fraction: share of composites left without a needle (negatives on new media).
-        distractor_fraction: share of composites given one or two bright tissue lines that are not
-            a needle (fascia, tendon, bone: ``paint_distractor``), with or without a needle.
+        distractor_fraction: share of composites given bright tissue that is not a needle: one
+            or two lines (fascia, tendon, bone: ``paint_distractor``) or short specular echoes
+            (``paint_echoes``), half each, with or without a needle.
     """
 
     def __init__(
@@ -273,8 +310,11 @@ class Compositor:
         image = self.background(rng, sim_background)
         if rng.random() < self.distractor_fraction:
             valid = valid_area(image)
-            for _ in range(int(rng.integers(1, 3))):
-                image = paint_distractor(image, valid, rng)
+            if rng.random() < 0.5:
+                image = paint_echoes(image, valid, rng)
+            else:
+                for _ in range(int(rng.integers(1, 3))):
+                    image = paint_distractor(image, valid, rng)
         if rng.random() < self.no_needle_fraction:
             return Sample(image, np.zeros_like(image), NO_TIP)
         return paint_needle(image, valid_area(image), rng)
