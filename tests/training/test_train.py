@@ -242,3 +242,44 @@ def test_default_outputs_stay_out_of_site_packages(monkeypatch, tmp_path):
     assert TrainConfig().out == Path("needle.onnx")
     assert quantize.build_parser().parse_args([]).out == Path("needle_int8.onnx")
     assert export.git_commit() == "unknown"
+
+
+def test_weight_average_follows_the_weights_slowly():
+    from usguide.training.model import NeedleNet
+    from usguide.training.train import weight_average
+
+    assert weight_average(NeedleNet(4), 0.0) is None
+    model = NeedleNet(4)
+    averaged = weight_average(model, 0.75)
+    first = [p.detach().clone() for p in model.parameters()]
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(1.0)
+    averaged.update_parameters(model)  # the first update copies the weights as they are
+    averaged.update_parameters(model)  # then 0.75 old + 0.25 new: unchanged, both are equal
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(4.0)
+    averaged.update_parameters(model)
+    for start, mean in zip(first, averaged.module.parameters(), strict=True):
+        assert torch.allclose(mean, start + 1.0 + 0.25 * 4.0, atol=1e-5)
+
+
+def test_training_with_a_weight_average_exports_the_average(tmp_path):
+    from usguide.training.train import train
+
+    config = tiny_config(tmp_path, ema=0.9)
+    log = train(config, progress=lambda line: None)
+    assert log["config"]["ema"] == 0.9 and log["best_epoch"] == 1
+    raw = tiny_config(tmp_path / "raw")
+    train(raw, progress=lambda line: None)
+    import onnxruntime as ort
+
+    image = np.random.default_rng(2).random((1, 1, 64, 64), dtype=np.float32)
+    outputs = [
+        ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
+            ["shaft"], {"image": image}
+        )[0]
+        for path in (config.out, raw.out)
+    ]
+    assert np.abs(outputs[0] - outputs[1]).max() > 1e-4  # the average is not the last weights

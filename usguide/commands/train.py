@@ -128,6 +128,14 @@ def add_parser(subparsers) -> None:
         "tendon, bone), with or without a needle (default 0.3)",
     )
     parser.add_argument(
+        "--ema",
+        type=number_option(0.0, 0.99999),
+        default=0.0,
+        metavar="DECAY",
+        help="validate and export an exponential moving average of the weights with this decay, "
+        "e.g. 0.999 (default 0: the raw weights)",
+    )
+    parser.add_argument(
         "--composite-val",
         type=number_option(0, 100_000, integer=True),
         default=320,
@@ -212,6 +220,7 @@ def run(args: argparse.Namespace) -> int:
         composite_fraction=args.composite_fraction,
         distractor_fraction=args.distractor_fraction,
         composite_val=args.composite_val,
+        ema=args.ema,
     )
     if args.cache_dir is not None:
         config.cache_dir = args.cache_dir
