@@ -283,3 +283,12 @@ def test_training_with_a_weight_average_exports_the_average(tmp_path):
         for path in (config.out, raw.out)
     ]
     assert np.abs(outputs[0] - outputs[1]).max() > 1e-4  # the average is not the last weights
+
+
+def test_a_painted_validation_set_of_one_sample_is_reported(tmp_path):
+    from usguide.training.train import train
+
+    lines: list[str] = []
+    train(tiny_config(tmp_path, composite_val=1), progress=lines.append)
+    epoch_line = next(line for line in lines if line.startswith("epoch"))
+    assert "composite" in epoch_line and " hit " in epoch_line and " fp " in epoch_line

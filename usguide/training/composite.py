@@ -234,9 +234,7 @@ def paint_distractor(
     # Fascia is beaded and patchy along its length; bone cortex is even.
     beads = cv2.GaussianBlur(rng.random((1, size)).astype(np.float32), (0, 0), rng.uniform(1, 6))
     beads = 1.0 + rng.uniform(0.0, 1.2) * (beads / max(1e-6, float(beads.max())) - 0.5)
-    near = valid & (cv2.dilate((line > 0.2).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0)
-    local = float(np.mean(image[near])) if near.any() else 60.0
-    amplitude = max(10.0, local * (math.exp(rng.uniform(math.log(1.5), math.log(6.0))) - 1.0))
+    amplitude = _amplitude_over_tissue(image, valid, line, (1.5, 6.0), rng)
     if rng.random() < 0.3:  # bone or tendon surface: shadow below it
         below = np.maximum.accumulate(line > 0.3, axis=0) & ~(line > 0.3)
         image *= np.where(below, rng.uniform(0.2, 0.7), 1.0)
@@ -266,11 +264,24 @@ def paint_echoes(background: np.ndarray, valid: np.ndarray, rng: np.random.Gener
         strength = rng.uniform(0.5, 1.0)
         cv2.ellipse(layer, (int(xs[pick]), int(ys[pick])), axes, angle, 0, 360, strength, -1)
     layer = cv2.GaussianBlur(layer, (0, 0), rng.uniform(0.6, 1.5))
-    near = valid & (cv2.dilate((layer > 0.2).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0)
-    local = float(np.mean(image[near])) if near.any() else 60.0
-    amplitude = max(10.0, local * (math.exp(rng.uniform(math.log(2.0), math.log(8.0))) - 1.0))
+    amplitude = _amplitude_over_tissue(image, valid, layer, (2.0, 8.0), rng)
     image += amplitude * layer * valid
     return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def _amplitude_over_tissue(
+    image: np.ndarray,
+    valid: np.ndarray,
+    layer: np.ndarray,
+    contrast: tuple[float, float],
+    rng: np.random.Generator,
+) -> float:
+    """Grey levels to add to ``layer`` so it stands a log-uniform ``contrast`` (ratio range)
+    above the tissue around it (at least 10 levels)."""
+    near = valid & (cv2.dilate((layer > 0.2).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0)
+    local = float(np.mean(image[near])) if near.any() else 60.0
+    low, high = contrast
+    return max(10.0, local * (math.exp(rng.uniform(math.log(low), math.log(high))) - 1.0))
 
 
 class Compositor:

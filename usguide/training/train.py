@@ -270,7 +270,7 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
     stream = _batch_stream(batches, config.workers, pin=device.type == "cuda")
     averaged = weight_average(model, config.ema)
     judged = model if averaged is None else averaged.module  # what is validated and exported
-    best_loss, step, epoch = math.inf, 0, 0
+    best_score, step, epoch = math.inf, 0, 0
     train_start = time.perf_counter()
     done = False
     while not done:
@@ -314,8 +314,8 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
             composite = evaluate_composites(judged, composite_val, device, composite_batches)
             metrics["composite"] = {k: _rounded(v) for k, v in composite.items()}
             score += composite["loss"]
-            extra = f"  composite {composite['loss']:.4f} hit {composite['hit']:.3f}"
-            extra += f" fp {composite['fp']:.3f}"
+            extra = f"  composite {composite['loss']:.4f} hit {_fraction(composite['hit'])}"
+            extra += f" fp {_fraction(composite['fp'])}"
         entry = {
             "epoch": epoch,
             "steps": step,
@@ -326,9 +326,9 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
         }
         log["epochs"].append(entry)
         entry["score"] = round(score, 5)
-        exported = score < best_loss
+        exported = score < best_score
         if exported:
-            best_loss = score
+            best_score = score
             export_onnx(judged, config.out, metadata, config.input_size)
             log["best_epoch"] = epoch
         tip_mm = metrics["tip_median_mm"]
@@ -351,6 +351,11 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
         f"wrote {config.out} (best epoch {log.get('best_epoch')}) in {log['wall_seconds']:.0f} s"
     )
     return log
+
+
+def _fraction(value: float | None) -> str:
+    # None: the painted set had no sample of that kind (a tiny --composite-val)
+    return "-" if value is None else f"{value:.3f}"
 
 
 def _rounded(value):
