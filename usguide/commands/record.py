@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -93,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
     source = source_from_args(args, args.source)
     writer: SessionWriter | None = None
     interrupted = False
-    restore_signals = _stop_on_signals()
+    stop_requested = threading.Event()
+    restore_signals = _stop_on_signals(stop_requested)
     from usguide.sources.video import quiet_opencv
 
     try:
@@ -101,8 +103,14 @@ def run(args: argparse.Namespace) -> int:
             try:
                 limit = _TimeLimit(args.seconds)
                 # A recording waits for a lost device to come back (until a limit stops it).
-                frames = iter_frames(source, end_on_lost=False, should_stop=limit.reached)
+                frames = iter_frames(
+                    source,
+                    end_on_lost=False,
+                    should_stop=lambda: stop_requested.is_set() or limit.reached(),
+                )
                 first = next(frames, None)
+                if first is None and stop_requested.is_set():
+                    raise UsguideError(_NOTHING_RECORDED)
                 if first is None:
                     raise UsguideError(f"{source.info.name} delivered no frame; nothing to record")
                 writer = SessionWriter(
@@ -119,14 +127,15 @@ def run(args: argparse.Namespace) -> int:
                 writer.start()
                 limit.start()
                 _record(frames, source.info.live, writer, first, args.frames)
-            except KeyboardInterrupt:
+            except KeyboardInterrupt:  # only where no handler could be installed (not main thread)
                 interrupted = True
+            interrupted = interrupted or stop_requested.is_set()
     finally:
         if writer is not None:
             writer.close()
         restore_signals()
     if writer is None:
-        raise UsguideError("interrupted before the first frame arrived; nothing was recorded")
+        raise UsguideError(_NOTHING_RECORDED)
     stop = " (stopped by Ctrl-C or a signal)" if interrupted else ""
     print(
         f"recorded {writer.written} frames ({writer.dropped} dropped, "
@@ -167,18 +176,27 @@ def _dicom_identifiers(info: SourceInfo, spec: str) -> list[str]:
     return dicom_identifiers_present(spec)
 
 
-def _stop_on_signals() -> Callable[[], None]:
-    """SIGTERM and SIGHUP stop a recording like Ctrl-C: the writer finishes the file and
-    meta.json. A second signal while it does so is ignored. Returns what restores the handlers."""
-    wanted = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+_NOTHING_RECORDED = "interrupted before the first frame arrived; nothing was recorded"
 
-    def stop(signum: int, frame: object) -> None:
-        for number in wanted:
-            signal.signal(number, signal.SIG_IGN)
-        raise KeyboardInterrupt
+
+def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
+    """Ctrl-C (SIGINT), SIGTERM and SIGHUP set ``stop``: the frame loop ends before its next read
+    and the writer finishes the file and meta.json; further signals change nothing.
+
+    A flag, not an exception: a KeyboardInterrupt raised at whatever line the main thread is on
+    (inside a queue's or a log handler's lock) could leave a lock held that the writer thread then
+    waits on for ever (the Ctrl-C test hung twice on a loaded machine while the handler raised).
+    Returns what restores the handlers.
+    """
+    wanted = [signal.SIGINT, signal.SIGTERM] + (
+        [signal.SIGHUP] if hasattr(signal, "SIGHUP") else []
+    )
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.set()
 
     try:
-        previous = {number: signal.signal(number, stop) for number in wanted}
+        previous = {number: signal.signal(number, request_stop) for number in wanted}
     except ValueError:  # not the main thread (tests calling run() from a thread): leave them
         return lambda: None
 
