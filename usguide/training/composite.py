@@ -99,7 +99,8 @@ def _segment(valid: np.ndarray, mm_per_px: float, rng: np.random.Generator):
     ys, xs = np.nonzero(valid)
     if len(xs) < 200:
         return None
-    angle = math.radians(rng.uniform(0, 15) if rng.random() < 0.3 else rng.uniform(0, 80))
+    # Shallow needles (breast biopsy, nearly parallel to the skin) look most like fascia: 40 %.
+    angle = math.radians(rng.uniform(0, 12) if rng.random() < 0.4 else rng.uniform(0, 80))
     from_right = rng.random() < 0.5
     direction = np.array([-math.cos(angle) if from_right else math.cos(angle), math.sin(angle)])
     for _ in range(20):
@@ -180,6 +181,8 @@ def paint_needle(background: np.ndarray, valid: np.ndarray, rng: np.random.Gener
     faint = rng.random() < 0.4
     contrast = math.exp(rng.uniform(math.log(1.2), math.log(2.0 if faint else 8.0)))
     amplitude = max(8.0, local * (contrast - 1.0))
+    if local < 15.0:  # in water or a dark gel the shaft's echo stands far above the noise
+        amplitude = max(amplitude, rng.uniform(25.0, 200.0))
     if not faint and rng.random() < 0.25:
         amplitude = 400.0  # saturated: the brightest, widest line in the picture
     echo = line * texture * visible * valid
@@ -221,8 +224,8 @@ def paint_distractor(
     image = background.astype(np.float32)
     xs = np.arange(size, dtype=np.float32)
     slope = math.tan(math.radians(rng.uniform(-20, 20)))
-    bend = rng.uniform(0.0, 0.08) * size
-    wave = rng.uniform(0.5, 3.0) * math.pi / size
+    bend = rng.uniform(0.0, 0.04) * size
+    wave = rng.uniform(0.5, 1.5) * math.pi / size
     centre_y = rng.uniform(0.1, 0.95) * size
     ys = centre_y + slope * (xs - size / 2) + bend * np.sin(wave * xs + rng.uniform(0, 6))
     thickness = int(rng.integers(1, 6))
@@ -303,22 +306,27 @@ class Compositor:
         self.distractor_fraction = distractor_fraction
         self.real_frames = load_real_frames()
 
-    def background(self, rng: np.random.Generator, sim_background: np.ndarray | None) -> np.ndarray:
-        """A real, simulated or phantom background, possibly cut to a convex fan."""
+    def background(
+        self, rng: np.random.Generator, sim_background: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """A real, simulated or phantom background, possibly cut to a convex fan, and where a
+        needle may lie in it: None for "the imaged tissue" (``valid_area``); for a phantom or
+        water bath the whole image or fan, dark water included (a needle shows in water)."""
         pick = rng.random()
         if self.real_frames and pick < 0.4:
-            image = real_background(self.real_frames, self.size, rng)
-        elif sim_background is not None and pick < 0.7:
-            image = sim_background.copy()
-        else:
-            image = phantom_background(self.size, rng)
-            if rng.random() < 0.4:
-                image = image * fan_mask(self.size, rng).astype(np.uint8)
-        return image
+            return real_background(self.real_frames, self.size, rng), None
+        if sim_background is not None and pick < 0.7:
+            return sim_background.copy(), None
+        image = phantom_background(self.size, rng)
+        medium = np.ones(image.shape, bool)
+        if rng.random() < 0.4:
+            medium = fan_mask(self.size, rng)
+            image = image * medium.astype(np.uint8)
+        return image, medium
 
     def sample(self, rng: np.random.Generator, sim_background: np.ndarray | None = None) -> Sample:
         """One composite: a background and, most of the time, a painted needle."""
-        image = self.background(rng, sim_background)
+        image, medium = self.background(rng, sim_background)
         if rng.random() < self.distractor_fraction:
             valid = valid_area(image)
             if rng.random() < 0.5:
@@ -328,4 +336,4 @@ class Compositor:
                     image = paint_distractor(image, valid, rng)
         if rng.random() < self.no_needle_fraction:
             return Sample(image, np.zeros_like(image), NO_TIP)
-        return paint_needle(image, valid_area(image), rng)
+        return paint_needle(image, valid_area(image) if medium is None else medium, rng)
