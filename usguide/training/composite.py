@@ -272,6 +272,39 @@ def paint_echoes(background: np.ndarray, valid: np.ndarray, rng: np.random.Gener
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
+def paint_striations(
+    background: np.ndarray, valid: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Muscle fibres seen along their length: many parallel bright streaks, often oblique.
+
+    Pennate muscle and ex vivo meat show stacks of straight parallel lines at 10-35°; one of
+    them alone looks like a shaft, so the model must learn that a needle is a single line
+    (v11, trained without them, held a track on one stripe of such a texture).
+    """
+    size = background.shape[0]
+    image = background.astype(np.float32)
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    angle = math.radians(rng.uniform(-40, 40))
+    across = -xs * math.sin(angle) + ys * math.cos(angle)  # distance across the fibres
+    period = rng.uniform(5.0, 20.0)
+    phase = (across / period + rng.uniform(0, 1)) % 1.0
+    stripes = np.exp(-(((phase - 0.5) * period / rng.uniform(0.6, 2.0)) ** 2))
+    # Fibres break up along their length; the patch covers part of the tissue or all of it.
+    grain = cv2.GaussianBlur(rng.random((size, size)).astype(np.float32), (0, 0), 3.0)
+    stripes *= np.clip(0.4 + 3.0 * (grain - grain.mean()) / (grain.std() + 1e-6) * 0.3, 0, 1.5)
+    patch = np.ones((size, size), np.float32)
+    if rng.random() < 0.6:
+        patch = np.zeros_like(patch)
+        centre = (int(rng.uniform(0.2, 0.8) * size), int(rng.uniform(0.2, 0.8) * size))
+        axes = (int(rng.uniform(0.2, 0.6) * size), int(rng.uniform(0.15, 0.4) * size))
+        cv2.ellipse(patch, centre, axes, float(rng.uniform(-30, 30)), 0, 360, 1.0, -1)
+        patch = cv2.GaussianBlur(patch, (0, 0), 6.0)
+    layer = stripes * patch
+    amplitude = _amplitude_over_tissue(image, valid, layer, (1.3, 3.0), rng)
+    image += amplitude * layer * valid
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
 def _amplitude_over_tissue(
     image: np.ndarray,
     valid: np.ndarray,
@@ -294,8 +327,9 @@ class Compositor:
         size: model input size.
         no_needle_fraction: share of composites left without a needle (negatives on new media).
         distractor_fraction: share of composites given bright tissue that is not a needle: one
-            or two lines (fascia, tendon, bone: ``paint_distractor``) or short specular echoes
-            (``paint_echoes``), half each, with or without a needle.
+            or two lines (fascia, tendon, bone: ``paint_distractor``, 40 %), short specular echoes
+            (``paint_echoes``, 40 %) or muscle fibres (``paint_striations``, 20 %), with or
+            without a needle.
     """
 
     def __init__(
@@ -329,8 +363,11 @@ class Compositor:
         image, medium = self.background(rng, sim_background)
         if rng.random() < self.distractor_fraction:
             valid = valid_area(image)
-            if rng.random() < 0.5:
+            kind = rng.random()
+            if kind < 0.4:
                 image = paint_echoes(image, valid, rng)
+            elif kind < 0.6:
+                image = paint_striations(image, valid, rng)
             else:
                 for _ in range(int(rng.integers(1, 3))):
                     image = paint_distractor(image, valid, rng)
