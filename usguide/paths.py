@@ -11,6 +11,7 @@ Files the tools write (a trained model) go into the repository only in a checkou
 from __future__ import annotations
 
 import os
+import subprocess
 from importlib import resources
 from pathlib import Path
 
@@ -81,3 +82,16 @@ def demo_recording_path() -> Path:
     """The bundled demo session used when no source is given (``USGUIDE_DEMO`` overrides it)."""
     override = os.environ.get("USGUIDE_DEMO")
     return Path(override) if override else bundled_path(DEMO_FOLDER)
+
+
+def git_commit() -> str:
+    """``git rev-parse HEAD`` of the repository, or "unknown" outside a checkout."""
+    if not in_checkout():  # site-packages may lie inside another project's git checkout
+        return "unknown"
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10
+        )
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import io
 import json
-import subprocess
 import warnings
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import onnx
 import torch
 
 from usguide import __version__
-from usguide.paths import REPO_ROOT, in_checkout
+from usguide.paths import git_commit
 from usguide.training.model import OUTPUT_STRIDE, STRIDE, NeedleNet
 
 FORMAT = "usguide-needle-v1"
@@ -25,19 +24,6 @@ OPSET = 17
 # The shipped model's generation (the model card's name for it); v5: letterboxed input, normalised
 # levels, composites on real and phantom backgrounds.
 MODEL_VERSION = "v5"
-
-
-def git_commit() -> str:
-    """``git rev-parse HEAD`` of the repository, or "unknown" outside a checkout."""
-    if not in_checkout():  # site-packages may lie inside another project's git checkout
-        return "unknown"
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10
-        )
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 def model_metadata(input_size: int, training_data: dict, tip_sigma: float) -> dict[str, str]:
