@@ -120,3 +120,14 @@ def test_runtime_failure_exits_1_input_error_2(monkeypatch, capsys):
         monkeypatch.setattr(probe, "run", fail)
         assert main(["probe", "demo"]) == code
         assert capsys.readouterr().err == f"usguide: error: {error}\n"
+
+
+def test_a_reader_that_goes_away_ends_quietly_with_141(monkeypatch, capsys):
+    from usguide.commands import probe
+
+    def closed(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(probe, "run", closed)
+    assert main(["probe", "demo"]) == 141
+    assert capsys.readouterr().err == ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -171,6 +172,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("usguide: interrupted\n")
         return 130
+    except BrokenPipeError:
+        # The reader went away (`usguide evaluate --line-probe | head`): not a failure worth a
+        # message. Point stdout at devnull so the interpreter's final flush cannot fail again.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # no real stdout (captured, closed): nothing to flush
+            pass
+        return 141  # 128 + SIGPIPE, as a shell tool killed by the broken pipe would end
     except Exception as exc:  # noqa: BLE001 - a crash: one line, exit 1, the traceback with -v
         return _crashed(exc, args.verbose)
 
