@@ -105,3 +105,59 @@ def test_shafts_starting_in_tissue_are_long_enough_to_tell_from_an_echo():
             inside += 1
             assert np.linalg.norm(tip - entry) * mm_per_px >= INSIDE_MIN_MM, seed
     assert inside >= 10
+
+
+def test_muscle_fibres_are_many_parallel_streaks_without_a_label():
+    from usguide.training.composite import paint_striations
+
+    background, valid = flat_background()
+    for seed in range(6):
+        image = paint_striations(background, valid, np.random.default_rng(seed)).astype(int)
+        brighter = image - int(background[0, 0]) >= 5
+        assert brighter.mean() > 0.01, seed
+        # Across the fibres brightness rises and falls again and again: some row or column of
+        # the image crosses at least three separate stripes (one line would give one).
+        rises = np.diff(brighter.astype(int), axis=0) == 1
+        along_rows = np.diff(brighter.astype(int), axis=1) == 1
+        crossings = max(rises.sum(axis=0).max(), along_rows.sum(axis=1).max())
+        assert crossings >= 3, seed
+    compositor = Compositor(SIZE, no_needle_fraction=1.0, distractor_fraction=1.0)
+    rng = np.random.default_rng(11)
+    assert all(not compositor.sample(rng).shaft.any() for _ in range(10))
+
+
+def test_a_phantom_needle_may_lie_in_its_water_and_stands_out_there():
+    compositor = Compositor(SIZE)
+    rng = np.random.default_rng(3)
+    in_water = 0
+    for _ in range(300):
+        image, medium = compositor.background(rng, None)
+        if medium is None:  # a real or simulated background: the needle goes into its tissue
+            continue
+        assert medium.shape == image.shape and medium.dtype == bool
+        dark = medium & (image <= 6)
+        if dark.mean() < 0.5:
+            continue
+        sample = paint_needle(image, medium, rng)
+        on_shaft = sample.shaft > 0
+        if on_shaft.sum() < 10 or not dark[on_shaft].all():
+            continue
+        in_water += 1
+        rise = sample.image[on_shaft].astype(int) - image[on_shaft].astype(int)
+        # Bright on black, as a needle in water is (the label also covers a double wall's lumen).
+        assert np.percentile(rise, 90) >= 20
+    assert in_water >= 3
+
+
+def test_augmentation_fascia_crosses_the_tissue_and_spares_black_margins():
+    from usguide.training.augment import _fascia_line
+
+    for seed in range(10):
+        canvas = np.full((SIZE, SIZE), 50.0, np.float32)
+        canvas[:, : SIZE // 4] = 0.0  # a black margin on the left
+        before = canvas.copy()
+        _fascia_line(canvas, np.random.default_rng(seed))
+        raised = (canvas - before) >= 5
+        tissue_columns = raised[:, SIZE // 4 + 6 :].any(axis=0)
+        assert tissue_columns.mean() >= 0.95, seed  # side to side: no end inside the tissue
+        assert not raised[:, : SIZE // 4 - 6].any(), seed
