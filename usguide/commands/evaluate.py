@@ -39,6 +39,7 @@ from usguide.detect.suite import (
     render_suite,
 )
 from usguide.detect.tip_refine import TipRefineConfig
+from usguide.detect.uncertainty import clip_groups, format_intervals, interval_report
 from usguide.errors import UsguideError
 from usguide.paths import default_model_path
 from usguide.progress import Progress
@@ -215,6 +216,8 @@ def run(args: argparse.Namespace) -> int:
     for row in overall:
         print(_defects(row))
     print(format_operating_curves(sets or overall))
+    groups = clip_groups(rows, names, by_set=bool(sets))
+    print(format_intervals(groups))
     if args.json:
         report = {
             "tolerance_mm": args.tolerance_mm,
@@ -235,6 +238,7 @@ def run(args: argparse.Namespace) -> int:
                 group: {row.detector: row.summary() for row in sets if row.name == group}
                 for group in dict.fromkeys(row.name for row in sets)
             },
+            "intervals_95": interval_report(groups),
         }
         try:
             args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
