@@ -104,9 +104,21 @@ def test_sets_side_by_side_and_pictures(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "heldout (classical)" in out and "generalisation (classical)" in out
     assert "geometry linear" in out
-    sets = json.loads(report.read_text())["sets"]
+    written_report = json.loads(report.read_text())
+    sets = written_report["sets"]
     assert set(sets) == {"heldout", "generalisation"}
     assert sets["heldout"]["classical"]["frames"] == 8
+    # Each clip names its set, so two reports can be compared set by set (--compare) ...
+    assert {clip["clip"]: clip["set"] for clip in written_report["clips"]} == {
+        "a": "heldout",
+        "b": "generalisation",
+    }
+    # ... and each set's figures come with a clip-bootstrap interval (one clip: no spread).
+    hits = written_report["intervals_95"]["heldout"]["classical"]["localised_hits"]
+    assert hits["clips"] == 1 and hits["low"] == hits["value"] == hits["high"]
+    assert "95 % intervals" in out
+    assert main(["evaluate", "--compare", str(report), str(report)]) == 0
+    assert "heldout (classical)" in capsys.readouterr().out
     # The tracker confirms on the third visible frame: misses before, hits after, per stratum.
     written = sorted(p.relative_to(pictures).as_posix() for p in pictures.rglob("*.png"))
     assert "classical/heldout/all_frames/miss_a_f00002.png" in written

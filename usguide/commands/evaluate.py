@@ -16,6 +16,7 @@ from pathlib import Path
 from usguide.analysis.analyzer import FrameAnalyzer
 from usguide.checks import number_option
 from usguide.detect.base import Detector
+from usguide.detect.compare import compare_reports
 from usguide.detect.evaluation import (
     DEFAULT_TOLERANCE_MM,
     DEFAULT_TOLERANCE_PX,
@@ -29,7 +30,7 @@ from usguide.detect.evaluation import (
 from usguide.detect.evaluation_table import format_operating_curves, format_table
 from usguide.detect.factory import add_detector_arguments, make_detector
 from usguide.detect.hits import HIT_ANGLE_DEG, HIT_TIP_DIAGONAL, HIT_TIP_MM
-from usguide.detect.line_probe import format_line_probe, probe_lines
+from usguide.detect.line_probe import probe_report
 from usguide.detect.strata import format_stratum_table
 from usguide.detect.suite import (
     DEFAULT_CLIPS_PER_CELL,
@@ -70,7 +71,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "  usguide simulate --out clips --clips 20 && usguide evaluate clips --json report.json\n"
         "  usguide evaluate --suite generalisation --out-cases suite --detector onnx\n"
         "  usguide evaluate cases/real_clip --failures pictures\n"
-        "  usguide evaluate --line-probe --model models/experimental/needle_v11.onnx",
+        "  usguide evaluate --line-probe --model models/experimental/needle_v12.onnx\n"
+        "  usguide evaluate --compare old.json new.json",
     )
     parser.add_argument(
         "cases",
@@ -152,6 +154,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="print each detector's response to plain straight bright lines by angle, length "
         "and background (tissue speckle, water), then stop: a blind spot in one table",
     )
+    parser.add_argument(
+        "--compare",
+        nargs=2,
+        type=Path,
+        metavar=("A.json", "B.json"),
+        help="compare two --json reports of the same cases clip by clip (B - A per set, with a "
+        "paired 95 %% interval), then stop",
+    )
     parser.set_defaults(func=run)
 
 
@@ -173,8 +183,12 @@ def run(args: argparse.Namespace) -> int:
     """Evaluates (rendering --suite first), prints the tables, writes --json, --plot, --failures."""
     if args.max_clips is not None and args.max_clips < 1:
         raise UsguideError(f"--max-clips must be at least 1, got {args.max_clips}")
-    if args.line_probe:
-        return _line_probe(args)
+    if args.line_probe:  # these two stop here: no clips to score
+        print(probe_report(_detector_names(args), args.model, args.provider, args.threads))
+        return 0
+    if args.compare:
+        print(compare_reports(*args.compare))
+        return 0
     cases, skipped = _available(_case_folders(args))
     for note in skipped:
         sys.stderr.write(f"evaluate: {note}\n")
@@ -257,19 +271,6 @@ def run(args: argparse.Namespace) -> int:
         videos = {clip.name: (_video_of(clip, truth), truth) for clip, truth in cases}
         count = save_outcome_pictures(groups, videos, args.failures)
         print(f"evaluate: {count} pictures of misses and hits in {args.failures}")
-    return 0
-
-
-def _line_probe(args: argparse.Namespace) -> int:
-    """Prints ``format_line_probe`` for each detector."""
-    for name in _detector_names(args):
-        detector = make_detector(name, args.model, args.provider, args.threads)
-        try:
-            rows = probe_lines(detector)
-        finally:
-            detector.close()
-        print(f"{name}:")
-        print(format_line_probe(rows))
     return 0
 
 

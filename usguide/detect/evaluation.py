@@ -177,6 +177,7 @@ class ClipScore:
         return {
             "clip": self.name,
             "detector": self.detector,
+            "set": self.group,
             "frames": self.frames,
             "visible_frames": self.visible_frames,
             "detections": self.detections,
@@ -185,6 +186,7 @@ class ClipScore:
             "recall": _round(self.recall),
             "precision": _round(self.precision),
             "needle_free_frames": self.needle_free_frames,
+            "needle_free_detections": self.needle_free_detections,
             "false_positive_rate": _round(self.false_positive_rate),
             "tip_error_px": error_stats(self.tip_errors_px),
             "tip_error_mm": error_stats(self.tip_errors_mm),

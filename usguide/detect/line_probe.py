@@ -16,8 +16,9 @@ import cv2
 import numpy as np
 
 from usguide.detect.base import Detector, NeedleMaps
+from usguide.detect.factory import make_detector
 
-__all__ = ["LineResponse", "format_line_probe", "line_image", "probe_lines"]
+__all__ = ["LineResponse", "format_line_probe", "line_image", "probe_lines", "probe_report"]
 
 ANGLES_DEG = (0.0, 5.0, 10.0, 20.0, 30.0, 45.0, 60.0, 75.0)
 LENGTHS_PX = (40, 80, 160)  # on a 256 x 192 region: short streak, typical shaft, long shaft
@@ -103,6 +104,21 @@ def format_line_probe(rows: Sequence[LineResponse]) -> str:
         lines.append(f"{label:26}" + "".join(f"{cells[angle]:>7.2f}" for angle in angles))
     lines.append("(mean shaft probability along a plain bright line; 0 = the model ignores it)")
     return "\n".join(lines)
+
+
+def probe_report(
+    names: Sequence[str], model: str | None, provider: str, threads: int | None
+) -> str:
+    """The probe table of each named detector (as ``make_detector`` builds them)."""
+    parts = []
+    for name in names:
+        detector = make_detector(name, model, provider, threads)
+        try:
+            rows = probe_lines(detector)
+        finally:
+            detector.close()
+        parts.append(f"{name}:\n{format_line_probe(rows)}")
+    return "\n".join(parts)
 
 
 def _mean_along(maps: NeedleMaps, start: tuple[float, float], end: tuple[float, float]) -> float:
