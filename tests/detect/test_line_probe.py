@@ -52,9 +52,14 @@ def test_a_detector_that_sees_bright_lines_answers_one_and_a_blind_one_zero():
     assert [row.response for row in blind] == [0.0, 0.0]
 
 
-def test_the_classical_ridge_filter_finds_an_oblique_line_in_speckle():
-    rows = probe_lines(ClassicalDetector(), angles=(30.0,), lengths=(80,), backgrounds=("tissue",))
+def test_each_probe_is_a_still_frame():
+    # Without its motion requirement the ridge filter finds an oblique line in speckle ...
+    still = ClassicalDetector(min_motion=0.0)
+    rows = probe_lines(still, angles=(30.0,), lengths=(80,), backgrounds=("tissue",))
     assert all(row.response > 0.5 for row in rows)
+    # ... with it, a still frame shows nothing: the probe does not leak one image into the next.
+    rows = probe_lines(ClassicalDetector(), angles=(30.0,), lengths=(80,), backgrounds=("tissue",))
+    assert all(row.response == 0.0 for row in rows)
 
 
 def test_the_table_has_one_column_per_angle_and_one_row_per_line_kind():

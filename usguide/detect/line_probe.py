@@ -71,7 +71,12 @@ def probe_lines(
     lengths: Sequence[int] = LENGTHS_PX,
     backgrounds: Sequence[str] = BACKGROUNDS,
 ) -> list[LineResponse]:
-    """The detector's shaft response to every (background, angle, length, edge) probe line."""
+    """The detector's shaft response to every (background, angle, length, edge) probe line.
+
+    Each probe is one still frame after ``detector.reset()``: a detector that needs motion (the
+    classical one with its default ``min_motion``) answers 0 to all of them, as it does to a
+    frozen image.
+    """
     rows = []
     for background in backgrounds:
         for angle in angles:
@@ -80,6 +85,7 @@ def probe_lines(
                     values = []
                     for seed in range(SEEDS):
                         image, start, end = line_image(background, angle, length, from_edge, seed)
+                        detector.reset()  # one still frame: no memory of the previous probe
                         values.append(_mean_along(detector.infer(image), start, end))
                     rows.append(
                         LineResponse(background, angle, length, from_edge, float(np.mean(values)))
