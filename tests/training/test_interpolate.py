@@ -19,7 +19,7 @@ def _model(path, weight: float, op: str = "Conv", version: str = "v1"):
     w = numpy_helper.from_array(np.full((1, 1, 3, 3), weight, np.float32), "w")
     b = numpy_helper.from_array(np.array([0.5], np.float32), "b")
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 4, 4])
     node = (
         helper.make_node("Conv", ["x", "w", "b"], ["y"], pads=[1, 1, 1, 1])
         if op == "Conv"

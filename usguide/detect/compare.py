@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from usguide.detect.uncertainty import resampled_sums
 from usguide.errors import UsguideError
 
 __all__ = [
@@ -24,8 +25,6 @@ __all__ = [
     "paired_differences",
 ]
 
-RESAMPLES = 2000
-SEED = 0
 METRICS = (
     ("localised hits", "localised_hits", "visible_frames"),
     ("needle-free FP", "needle_free_detections", "needle_free_frames"),
@@ -119,8 +118,7 @@ def _difference(group: str, detector: str, metric: str, pairs: np.ndarray) -> Di
     """The pooled figures of A and B and the bootstrap interval of B − A (columns: a, A, b, B)."""
     value_a = float(pairs[:, 0].sum() / pairs[:, 1].sum())
     value_b = float(pairs[:, 2].sum() / pairs[:, 3].sum())
-    picks = np.random.default_rng(SEED).integers(0, len(pairs), size=(RESAMPLES, len(pairs)))
-    drawn = pairs[picks].sum(axis=1)  # (resamples, 4)
+    drawn = resampled_sums(pairs)  # (resamples, 4): the clips drawn together for A and B
     deltas = drawn[:, 2] / drawn[:, 3] - drawn[:, 0] / drawn[:, 1]
     low, high = np.percentile(deltas, [2.5, 97.5])
     return Difference(

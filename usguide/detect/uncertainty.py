@@ -25,6 +25,7 @@ __all__ = [
     "free_interval",
     "hit_interval",
     "interval_report",
+    "resampled_sums",
 ]
 
 RESAMPLES = 2000
@@ -63,12 +64,16 @@ def clip_interval(
     if len(pairs) == 0:
         return None
     value = float(pairs[:, 0].sum() / pairs[:, 1].sum())
-    rng = np.random.default_rng(SEED)
-    picks = rng.integers(0, len(pairs), size=(resamples, len(pairs)))
-    drawn = pairs[picks]  # (resamples, clips, 2)
-    fractions = drawn[:, :, 0].sum(axis=1) / drawn[:, :, 1].sum(axis=1)
-    low, high = np.percentile(fractions, [2.5, 97.5])
+    sums = resampled_sums(pairs, resamples)
+    low, high = np.percentile(sums[:, 0] / sums[:, 1], [2.5, 97.5])
     return Interval(value, float(low), float(high), len(pairs))
+
+
+def resampled_sums(rows: np.ndarray, resamples: int = RESAMPLES) -> np.ndarray:
+    """``resamples`` bootstrap draws of the clips (rows, with replacement), each summed:
+    (resamples, columns). Seeded: the same rows always give the same draws."""
+    picks = np.random.default_rng(SEED).integers(0, len(rows), size=(resamples, len(rows)))
+    return rows[picks].sum(axis=1)
 
 
 def hit_interval(scores: Sequence[ClipScore]) -> Interval | None:
@@ -87,9 +92,9 @@ def format_intervals(groups: Sequence[ClipGroup]) -> str:
     """One line per group of clips: hits and false positives with their intervals."""
     lines = ["95 % intervals (clips resampled, not frames: a clip's frames are not independent)"]
     for item in groups:
-        hits, free = hit_interval(item.scores), free_interval(item.scores)
         lines.append(
-            f"{item.label:32s} localised hits {_text(hits):26s} needle-free FP {_text(free)}"
+            f"{item.label:32s} localised hits {_text(item.hits):26s} "
+            f"needle-free FP {_text(item.free)}"
         )
     return "\n".join(lines)
 
@@ -105,11 +110,14 @@ def _text(interval: Interval | None) -> str:
 
 @dataclass(frozen=True)
 class ClipGroup:
-    """The clips behind one pooled row of an evaluation: one set (or all clips) of one detector."""
+    """The clips behind one pooled row of an evaluation (one set, or all clips, of one detector)
+    and the intervals of their pooled hits and false positives."""
 
     group: str  # the suite's set (heldout, generalisation, painted) or "overall"
     detector: str
     scores: list[ClipScore]
+    hits: Interval | None
+    free: Interval | None
 
     @property
     def label(self) -> str:
@@ -122,25 +130,29 @@ def clip_groups(
     """The clips of each pooled row an evaluation prints: per set (the suite's held-out,
     generalisation, painted) or, with ``by_set`` False, all clips, for each detector."""
     sets = list(dict.fromkeys(row.group for row in rows)) if by_set else [None]
-    return [
-        ClipGroup(
-            group or "overall",
-            name,
-            [row for row in rows if row.detector == name and group in (None, row.group)],
-        )
-        for group in sets
-        for name in names
-    ]
+    groups = []
+    for group in sets:
+        for name in names:
+            scores = [row for row in rows if row.detector == name and group in (None, row.group)]
+            groups.append(
+                ClipGroup(
+                    group or "overall",
+                    name,
+                    scores,
+                    hit_interval(scores),
+                    free_interval(scores),
+                )
+            )
+    return groups
 
 
 def interval_report(groups: Sequence[ClipGroup]) -> dict:
     """The intervals for --json: {group: {detector: {localised_hits, needle_free_fp, method}}}."""
     report: dict = {}
     for item in groups:
-        hits, free = hit_interval(item.scores), free_interval(item.scores)
         report.setdefault(item.group, {})[item.detector] = {
-            "localised_hits": hits.as_dict() if hits else None,
-            "needle_free_fp": free.as_dict() if free else None,
+            "localised_hits": item.hits.as_dict() if item.hits else None,
+            "needle_free_fp": item.free.as_dict() if item.free else None,
             "method": f"clip bootstrap, {RESAMPLES} resamples, 2.5-97.5 percentiles",
         }
     return report

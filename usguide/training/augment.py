@@ -47,6 +47,20 @@ def affine(image, shaft, tip, rng: np.random.Generator):
     return image, shaft, tip
 
 
+def interface_points(
+    width: int, height: int, angle_deg: float, rng: np.random.Generator
+) -> np.ndarray:
+    """(width, 2) int32 points of a tissue interface crossing the image from side to side at
+    ``angle_deg`` to the skin, gently curved (layers undulate, they do not zigzag)."""
+    xs = np.arange(width, dtype=np.float32)
+    slope = math.tan(math.radians(angle_deg))
+    bend = rng.uniform(0.0, 0.04) * height
+    wave = rng.uniform(0.5, 1.5) * math.pi / width
+    centre = rng.uniform(0.1, 0.95) * height
+    ys = centre + slope * (xs - width / 2) + bend * np.sin(wave * xs + rng.uniform(0, 6))
+    return np.stack([xs, ys], axis=1).round().astype(np.int32)
+
+
 def _fascia_line(canvas: np.ndarray, rng: np.random.Generator) -> None:
     """Adds a bright tissue interface (fascia, tendon, bone surface) to a float image in place.
 
@@ -56,15 +70,10 @@ def _fascia_line(canvas: np.ndarray, rng: np.random.Generator) -> None:
     60° steep: the model learned to ignore any shallow bright line, needles included).
     """
     height, width = canvas.shape
-    xs = np.arange(width, dtype=np.float32)
     steep = rng.random() < 0.2  # an oblique deep fascia now and then; most follow the skin
-    slope = math.tan(math.radians(rng.uniform(-40, 40) if steep else rng.uniform(-20, 20)))
-    bend = rng.uniform(0.0, 0.04) * height  # gentle: layers undulate, they do not zigzag
-    wave = rng.uniform(0.5, 1.5) * math.pi / width
-    centre = rng.uniform(0.1, 0.95) * height
-    ys = centre + slope * (xs - width / 2) + bend * np.sin(wave * xs + rng.uniform(0, 6))
+    angle = rng.uniform(-40, 40) if steep else rng.uniform(-20, 20)
+    points = interface_points(width, height, angle, rng)
     layer = np.zeros_like(canvas)
-    points = np.stack([xs, ys], axis=1).round().astype(np.int32)
     cv2.polylines(layer, [points], False, 1.0, int(rng.integers(1, 7)), cv2.LINE_AA)
     layer = cv2.GaussianBlur(layer, (0, 0), rng.uniform(0.6, 2.0))
     # Speckled brightness along the band (drawn at half resolution: cheaper, coarser grains).

@@ -20,6 +20,7 @@ import numpy as np
 
 from usguide.detect.model_input import Placement, letterbox, letterbox_placement
 from usguide.simulate.real_frames import load_real_frames, random_crop, valid_area
+from usguide.training.augment import interface_points
 
 # Needle outer diameters in mm, 14 G to 27 G (ISO 9626 regular wall).
 DIAMETERS_MM = (2.11, 1.83, 1.65, 1.47, 1.27, 1.07, 0.91, 0.82, 0.72, 0.64, 0.57, 0.51, 0.46, 0.41)
@@ -222,15 +223,9 @@ def paint_distractor(
     """
     size = background.shape[0]
     image = background.astype(np.float32)
-    xs = np.arange(size, dtype=np.float32)
-    slope = math.tan(math.radians(rng.uniform(-20, 20)))
-    bend = rng.uniform(0.0, 0.04) * size
-    wave = rng.uniform(0.5, 1.5) * math.pi / size
-    centre_y = rng.uniform(0.1, 0.95) * size
-    ys = centre_y + slope * (xs - size / 2) + bend * np.sin(wave * xs + rng.uniform(0, 6))
+    points = interface_points(size, size, rng.uniform(-20, 20), rng)
     thickness = int(rng.integers(1, 6))
     line = np.zeros((size, size), np.float32)
-    points = np.stack([xs, ys], axis=1).round().astype(np.int32)
     cv2.polylines(line, [points], False, 1.0, thickness, cv2.LINE_AA)
     line = cv2.GaussianBlur(line, (0, 0), rng.uniform(0.6, 1.5))
     line /= max(1e-6, float(line.max()))

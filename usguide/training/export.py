@@ -18,6 +18,7 @@ import torch
 from usguide import __version__
 from usguide.paths import git_commit
 from usguide.training.model import OUTPUT_STRIDE, STRIDE, NeedleNet
+from usguide.training.onnx_file import save_model, set_metadata
 
 FORMAT = "usguide-needle-v1"
 OPSET = 17
@@ -78,13 +79,5 @@ def export_onnx(model: NeedleNet, path: Path, metadata: dict[str, str], input_si
             dynamo=False,
         )
     proto = onnx.load_from_string(buffer.getvalue())
-    del proto.metadata_props[:]
-    for key, value in metadata.items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
-    proto.producer_name = "usguide"
-    onnx.checker.check_model(proto)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    onnx.save(proto, tmp)
-    tmp.replace(path)  # a reader never sees a half-written model
+    set_metadata(proto, metadata)
+    save_model(proto, path)

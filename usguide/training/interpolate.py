@@ -19,6 +19,7 @@ from onnx import numpy_helper
 
 from usguide.errors import UsguideError
 from usguide.paths import git_commit
+from usguide.training.onnx_file import save_model, set_metadata
 
 __all__ = ["interpolate", "main"]
 
@@ -56,13 +57,14 @@ def interpolate(parent: Path, child: Path, alpha: float, version: str) -> onnx.M
         "parent": _describe(parent, first),
         "child": _describe(child, second),
     }
-    _set_metadata(
+    set_metadata(
         first,
         {
             "usguide.model_version": version,
             "usguide.lineage": json.dumps(lineage),
             "usguide.commit": git_commit(),
         },
+        keep=True,
     )
     return first
 
@@ -88,14 +90,6 @@ def _describe(path: Path, model: onnx.ModelProto) -> dict:
     }
 
 
-def _set_metadata(model: onnx.ModelProto, values: dict[str, str]) -> None:
-    kept = [(prop.key, prop.value) for prop in model.metadata_props if prop.key not in values]
-    del model.metadata_props[:]
-    for key, value in [*kept, *values.items()]:
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-
-
 def main(argv: list[str] | None = None) -> int:
     """Command line: writes the interpolated model and prints its lineage."""
     parser = argparse.ArgumentParser(
@@ -109,11 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         model = interpolate(args.parent, args.child, args.alpha, args.version)
-        onnx.save(model, str(args.out))
+        save_model(model, args.out)
     except UsguideError as exc:
         parser.exit(2, f"interpolate: {exc}\n")
     except OSError as exc:
         parser.exit(2, f"interpolate: cannot write {args.out}: {exc.strerror or exc}\n")
+    except onnx.checker.ValidationError as exc:
+        parser.exit(2, f"interpolate: the mixed model fails the ONNX checker: {exc}\n")
     meta = {prop.key: prop.value for prop in model.metadata_props}
     print(f"wrote {args.out}: {meta['usguide.lineage']}")
     return 0
