@@ -10,7 +10,6 @@ within 0.2 s.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import numpy as np
@@ -64,16 +63,28 @@ def _config(probe: str, seed: int, script: InsertionScript, size=(320, 240)) -> 
     )  # fmt: skip
 
 
-@functools.cache
-def _clip(probe: str, seed: int, turned: bool = False) -> tuple[Path, dict]:
-    """Renders the clip once per test run and records it as a session with the labels as its
-    results; returns the session folder and the truth."""
-    import tempfile
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory):
+    """``clip(probe, seed, turned=False)`` -> (session folder, truth), each clip rendered once per
+    module, in pytest's temporary folders (which pytest prunes, unlike a bare ``mkdtemp``)."""
+    made: dict[tuple[str, int, bool], tuple[Path, dict]] = {}
 
+    def render(probe: str, seed: int, turned: bool = False) -> tuple[Path, dict]:
+        key = (probe, seed, turned)
+        if key not in made:
+            folder = tmp_path_factory.mktemp("script") / f"{probe}_{seed}"
+            made[key] = _record_clip(folder, probe, seed, turned)
+        return made[key]
+
+    return render
+
+
+def _record_clip(folder: Path, probe: str, seed: int, turned: bool) -> tuple[Path, dict]:
+    """Renders the clip and records it as a session with the labels as its results; returns the
+    session folder and the truth."""
     renderer = ClipRenderer(_config(probe, seed, TURNED if turned else SCRIPT))
     frames = [renderer.frame(index) for index in range(renderer.config.n_frames)]
     truth = script_truth(renderer, [frame.truth for frame in frames])
-    folder = Path(tempfile.mkdtemp(prefix="usguide-script-")) / f"{probe}_{seed}"
     height, width = frames[0].image.shape[:2]
     info = SourceInfo("simulator:script", "simulator", width, height, FPS, False, len(frames))
     calibration = Calibration(renderer.mm_per_px, renderer.roi)
@@ -109,8 +120,8 @@ CASES = [(probe, seed) for probe in ("linear", "convex") for seed in (1, 2, 3)]
 
 
 @pytest.mark.parametrize(("probe", "seed"), CASES)
-def test_truth_labels_give_the_true_metrics(probe: str, seed: int) -> None:
-    folder, truth = _clip(probe, seed)
+def test_truth_labels_give_the_true_metrics(clip, probe: str, seed: int) -> None:
+    folder, truth = clip(probe, seed)
     assert truth["redirections"] == 2 and truth["redirect_at_s"] == [2.2, 3.7]
     metrics = session_metrics(folder)
     # Same definition, same labels: exact; the path and the target time come from the smoothed
@@ -119,8 +130,8 @@ def test_truth_labels_give_the_true_metrics(probe: str, seed: int) -> None:
     assert metrics.lost_episodes == 0  # 0.4 s out of the plane: under the 0.5 s of a lost episode
 
 
-def test_truth_labels_with_a_turned_shaft() -> None:
-    folder, truth = _clip("convex", 4, turned=True)
+def test_truth_labels_with_a_turned_shaft(clip) -> None:
+    folder, truth = clip("convex", 4, turned=True)
     _check(session_metrics(folder), truth, visible_pts=1e-9, path=0.05, target_s=2.01 / FPS)
 
 
@@ -134,8 +145,8 @@ def _detector_case(probe: str, seed: int):
 
 
 @pytest.mark.parametrize(("probe", "seed"), [_detector_case(*case) for case in CASES])
-def test_detector_metrics_within_tolerance(probe: str, seed: int) -> None:
-    folder, truth = _clip(probe, seed)
+def test_detector_metrics_within_tolerance(clip, probe: str, seed: int) -> None:
+    folder, truth = clip(probe, seed)
     metrics = session_metrics(folder, recompute=True, target=Point(*truth["target_px"]))
     _check(metrics, truth, visible_pts=5.0, path=0.10, target_s=0.2)
     assert np.isfinite(metrics.max_depth_mm)
