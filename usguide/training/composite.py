@@ -60,18 +60,16 @@ def phantom_background(size: int, rng: np.random.Generator) -> np.ndarray:
     speckle /= max(1e-6, float(speckle.mean()))
     level = rng.uniform(30, 120)
     canvas = speckle * level
-    water = rng.random() < 0.2
+    water = rng.random() < 0.3
     if water:
         canvas *= rng.uniform(0.02, 0.12)
     elif rng.random() < 0.6:  # a container: speckle inside, dark water outside, bright walls
-        left = int(rng.uniform(-0.3, 0.3) * size)
-        right = size - int(rng.uniform(-0.3, 0.3) * size)
-        bottom = int(rng.uniform(0.6, 1.3) * size)
+        outline = _container_outline(size, rng)
         inside = np.zeros((size, size), np.float32)
-        cv2.rectangle(inside, (left, -10), (right, bottom), 1.0, -1)
+        cv2.fillPoly(inside, [outline], 1.0)
         canvas = canvas * (inside + (1 - inside) * rng.uniform(0.02, 0.15))
         wall = np.zeros_like(canvas)
-        cv2.rectangle(wall, (left, -10), (right, bottom), 1.0, int(rng.integers(1, 4)))
+        cv2.polylines(wall, [outline], True, 1.0, int(rng.integers(1, 4)))
         canvas += wall * rng.uniform(60, 200)
     if rng.random() < 0.6:  # probe-surface / coupling line along the top
         top = int(rng.integers(0, max(2, size // 20)))
@@ -79,6 +77,22 @@ def phantom_background(size: int, rng: np.random.Generator) -> np.ndarray:
         canvas[top : top + thickness] += rng.uniform(80, 220)
     canvas *= np.linspace(1.0, rng.uniform(0.5, 1.1), size, dtype=np.float32)[:, None]
     return np.clip(canvas, 0, 255).astype(np.uint8)
+
+
+def _container_outline(size: int, rng: np.random.Generator) -> np.ndarray:
+    """A phantom container's walls and floor as a polygon (int32 (4, 2)), often tilted: the probe
+    is rarely square to the box, and a straight steep wall must stay "not a needle"."""
+    tilt = math.tan(math.radians(rng.uniform(-20, 20) if rng.random() < 0.6 else 0.0))
+    left = rng.uniform(-0.3, 0.3) * size
+    right = size - rng.uniform(-0.3, 0.3) * size
+    bottom = rng.uniform(0.6, 1.3) * size
+    centre_x, centre_y = (left + right) / 2, bottom / 2
+    top = -10.0 - size  # the open top stays above the image, however the box is turned
+    turned = [
+        (x - (y - centre_y) * tilt, y + (x - centre_x) * tilt)  # small rotation about the centre
+        for x, y in [(left, top), (right, top), (right, bottom), (left, bottom)]
+    ]
+    return np.round(np.array(turned)).astype(np.int32)
 
 
 def fan_mask(size: int, rng: np.random.Generator) -> np.ndarray:
