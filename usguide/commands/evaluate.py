@@ -10,12 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
-from usguide.analysis.analyzer import FrameAnalyzer
 from usguide.checks import number_option
-from usguide.detect.base import Detector
+from usguide.commands.eval_clips import evaluate_clip, find_clips, video_of
 from usguide.detect.compare import compare_reports
 from usguide.detect.evaluation import (
     DEFAULT_TOLERANCE_MM,
@@ -25,7 +23,6 @@ from usguide.detect.evaluation import (
     ClipTruth,
     combine,
     load_truth,
-    score_clip,
 )
 from usguide.detect.evaluation_table import format_operating_curves, format_table
 from usguide.detect.factory import add_detector_arguments, make_detector
@@ -39,14 +36,10 @@ from usguide.detect.suite import (
     SUITES,
     render_suite,
 )
-from usguide.detect.tip_refine import TipRefineConfig
-from usguide.detect.uncertainty import clip_groups, format_intervals, interval_report
+from usguide.detect.uncertainty import ClipGroup, clip_groups, format_intervals, interval_report
 from usguide.errors import UsguideError
 from usguide.paths import default_model_path
 from usguide.progress import Progress
-from usguide.types import Needle
-
-_VIDEO_NAMES = ("video.mkv", "video.mp4", "video.avi")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -165,20 +158,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def find_clips(cases: Path, max_clips: int | None = None) -> list[Path]:
-    """Clip folders (with a truth.json) under ``cases``, sorted; ``cases`` itself if a clip."""
-    if not cases.is_dir():
-        raise UsguideError(f"no such folder: {cases} — give a folder of labelled clips")
-    clips = [cases] if (cases / "truth.json").exists() else []
-    clips = clips or sorted(p for p in cases.iterdir() if (p / "truth.json").exists())
-    if not clips:
-        raise UsguideError(
-            f"no labelled clips in {cases} (expected clip_*/truth.json) — make some with "
-            "usguide simulate"
-        )
-    return clips[:max_clips] if max_clips else clips
-
-
 def run(args: argparse.Namespace) -> int:
     """Evaluates (rendering --suite first), prints the tables, writes --json, --plot, --failures."""
     if args.max_clips is not None and args.max_clips < 1:
@@ -197,6 +176,41 @@ def run(args: argparse.Namespace) -> int:
         return 0
     clips = [clip for clip, _ in cases]
     names = _detector_names(args)
+    rows, overall = _score_all(args, clips, names)
+    # Side by side: each clip's detectors together, then the overall rows, then each set's.
+    rows.sort(key=lambda score: (score.name, names.index(score.detector)))
+    sets = _pooled_sets(rows, names)
+    print(format_table([*overall, *sets] if args.suite else [*rows, *overall, *sets]))
+    columns = [(f"{row.name} ({row.detector})", row.by_stratum) for row in sets or overall]
+    print()
+    print(format_stratum_table(columns))
+    for row in overall:
+        print(_defects(row))
+    print(format_operating_curves(sets or overall))
+    groups = clip_groups(rows, names, by_set=bool(sets))
+    print(format_intervals(groups))
+    if args.json:
+        _write_json(args.json, _json_report(args, rows, overall, sets, groups, skipped))
+    if args.plot:
+        from usguide.gui.eval_plots import save_evaluation_plot
+
+        save_evaluation_plot(overall, args.plot)
+    if args.failures:
+        from usguide.gui.eval_plots import save_outcome_pictures
+
+        groups = [(f"{row.detector}/{row.name}", row) for row in sets] or [
+            (row.detector, row) for row in overall
+        ]
+        videos = {clip.name: (video_of(clip, truth), truth) for clip, truth in cases}
+        count = save_outcome_pictures(groups, videos, args.failures)
+        print(f"evaluate: {count} pictures of misses and hits in {args.failures}")
+    return 0
+
+
+def _score_all(
+    args: argparse.Namespace, clips: list[Path], names: list[str]
+) -> tuple[list[ClipScore], list[ClipScore]]:
+    """Every clip scored with every detector, and each detector's clips pooled."""
     rows: list[ClipScore] = []
     overall: list[ClipScore] = []
     bar = Progress("evaluate", len(clips) * len(names), "clip", enabled=not args.quiet)
@@ -220,58 +234,46 @@ def run(args: argparse.Namespace) -> int:
                 detector.close()
             rows.extend(scores)
             overall.append(combine(scores))
-    # Side by side: each clip's detectors together, then the overall rows, then each set's.
-    rows.sort(key=lambda score: (score.name, names.index(score.detector)))
-    sets = _pooled_sets(rows, names)
-    print(format_table([*overall, *sets] if args.suite else [*rows, *overall, *sets]))
-    columns = [(f"{row.name} ({row.detector})", row.by_stratum) for row in sets or overall]
-    print()
-    print(format_stratum_table(columns))
-    for row in overall:
-        print(_defects(row))
-    print(format_operating_curves(sets or overall))
-    groups = clip_groups(rows, names, by_set=bool(sets))
-    print(format_intervals(groups))
-    if args.json:
-        report = {
-            "tolerance_mm": args.tolerance_mm,
-            "tolerance_px": args.tolerance_px,
-            "tracking": not args.no_track,
-            "tip_refine": not args.no_tip_refine,
-            "localised_hit": {
-                "angle_deg": HIT_ANGLE_DEG,
-                "tip_mm": HIT_TIP_MM,
-                "tip_fraction_of_region_diagonal": HIT_TIP_DIAGONAL,
-            },
-            "off_needle_track_min_frames": FALSE_TRACK_FRAMES,
-            "suite": args.suite,
-            "skipped": skipped,
-            "clips": [score.summary() for score in rows],
-            "overall": {score.detector: score.summary() for score in overall},
-            "sets": {
-                group: {row.detector: row.summary() for row in sets if row.name == group}
-                for group in dict.fromkeys(row.name for row in sets)
-            },
-            "intervals_95": interval_report(groups),
-        }
-        try:
-            args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise UsguideError(f"cannot write {args.json}: {exc.strerror or exc}") from None
-    if args.plot:
-        from usguide.gui.eval_plots import save_evaluation_plot
+    return rows, overall
 
-        save_evaluation_plot(overall, args.plot)
-    if args.failures:
-        from usguide.gui.eval_plots import save_outcome_pictures
 
-        groups = [(f"{row.detector}/{row.name}", row) for row in sets] or [
-            (row.detector, row) for row in overall
-        ]
-        videos = {clip.name: (_video_of(clip, truth), truth) for clip, truth in cases}
-        count = save_outcome_pictures(groups, videos, args.failures)
-        print(f"evaluate: {count} pictures of misses and hits in {args.failures}")
-    return 0
+def _json_report(
+    args: argparse.Namespace,
+    rows: list[ClipScore],
+    overall: list[ClipScore],
+    sets: list[ClipScore],
+    groups: list[ClipGroup],
+    skipped: list[str],
+) -> dict:
+    """The ``--json`` report: the scoring rules, every clip, the overall and per-set rows."""
+    return {
+        "tolerance_mm": args.tolerance_mm,
+        "tolerance_px": args.tolerance_px,
+        "tracking": not args.no_track,
+        "tip_refine": not args.no_tip_refine,
+        "localised_hit": {
+            "angle_deg": HIT_ANGLE_DEG,
+            "tip_mm": HIT_TIP_MM,
+            "tip_fraction_of_region_diagonal": HIT_TIP_DIAGONAL,
+        },
+        "off_needle_track_min_frames": FALSE_TRACK_FRAMES,
+        "suite": args.suite,
+        "skipped": skipped,
+        "clips": [score.summary() for score in rows],
+        "overall": {score.detector: score.summary() for score in overall},
+        "sets": {
+            group: {row.detector: row.summary() for row in sets if row.name == group}
+            for group in dict.fromkeys(row.name for row in sets)
+        },
+        "intervals_95": interval_report(groups),
+    }
+
+
+def _write_json(path: Path, report: dict) -> None:
+    try:
+        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsguideError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _case_folders(args: argparse.Namespace) -> list[Path]:
@@ -347,72 +349,3 @@ def _detector_names(args: argparse.Namespace) -> list[str]:
         model = Path(args.model) if args.model else default_model_path()
         choice = "both" if model.exists() else "classical"
     return ["onnx", "classical"] if choice == "both" else [choice]
-
-
-def evaluate_clip(
-    detector: Detector,
-    clip: Path,
-    tolerance_mm: float,
-    tolerance_px: float,
-    track: bool = True,
-    *,
-    tip_refine: bool = True,
-) -> ClipScore:
-    """Runs one clip through a ``FrameAnalyzer`` and scores it against its truth."""
-    truth = load_truth(clip / "truth.json")
-    predictions, seconds = predict_clip(
-        detector, _video_of(clip, truth), truth, track, tip_refine=tip_refine
-    )
-    last = max((label.frame for label in truth.frames), default=-1)
-    if last >= len(predictions) or (truth.source is None and len(predictions) != len(truth.frames)):
-        sys.stderr.write(
-            f"evaluate: {clip.name}: {len(predictions)} frames decoded, {len(truth.frames)} "
-            "labelled; scoring the common part\n"
-        )
-    return score_clip(
-        predictions,
-        truth,
-        detector=detector.name,
-        tolerance_mm=tolerance_mm,
-        tolerance_px=tolerance_px,
-        seconds=seconds,
-    )
-
-
-def predict_clip(
-    detector: Detector,
-    video: Path,
-    truth: ClipTruth,
-    track: bool = True,
-    *,
-    tip_refine: bool = True,
-) -> tuple[list[Needle | None], float]:
-    """Every frame's reported needle, and the seconds spent in the analyzer."""
-    from usguide.sources.factory import make_source
-    from usguide.sources.frames import iter_frames
-
-    analyzer = FrameAnalyzer(
-        detector,
-        roi=truth.roi,
-        mm_per_px=truth.mm_per_px,
-        track=track,
-        tip_refine=TipRefineConfig(enabled=tip_refine),
-    )
-    predictions: list[Needle | None] = []
-    seconds = 0.0
-    with make_source(str(video), fps=truth.fps) as source:
-        for frame in iter_frames(source):
-            start = time.perf_counter()
-            result = analyzer.process(frame)
-            seconds += time.perf_counter() - start
-            predictions.append(result.needle)
-    return predictions, seconds
-
-
-def _video_of(clip: Path, truth: ClipTruth | None = None) -> Path:
-    if truth is not None and truth.source is not None:
-        return truth.source  # hand labels of a clip kept elsewhere
-    for name in _VIDEO_NAMES:
-        if (clip / name).exists():
-            return clip / name
-    raise UsguideError(f"no video in {clip} (expected {' or '.join(_VIDEO_NAMES)})")
