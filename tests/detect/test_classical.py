@@ -41,6 +41,30 @@ def test_bright_line_appearing_in_speckle_found():
     assert math.dist(fit.entry, start) < 12
 
 
+def test_needle_advancing_in_water_found():
+    # A water bath images black (levels <= 3) around the needle: the black is imaged, not a margin.
+    water = np.full((480, 640), 2.0, np.float32)
+    detector = ClassicalDetector()
+    detector.infer(as_uint8(water))
+    start, end = (620, 80), (300, 260)
+    image = water.copy()
+    cv2.line(image, start, end, 170, 3)
+    fit = fit_shaft(detector.infer(as_uint8(image)), (640, 480), detector.postprocess_config)
+    assert fit is not None
+    assert fit.angle_deg == pytest.approx(math.degrees(math.atan2(180, 320)), abs=2.0)
+    assert math.dist(fit.tip, end) < 12
+
+
+def test_black_outside_a_fan_stays_outside_the_imaged_area():
+    fan = np.zeros((240, 320), np.uint8)
+    cv2.ellipse(fan, (160, -100), (320, 320), 90, -30, 30, 1, -1)
+    smooth = cv2.GaussianBlur(speckle(240, 320) * fan, (0, 0), 1.0)
+    imaged = ClassicalDetector()._imaged(smooth)
+    margin = cv2.dilate(fan, np.ones((9, 9), np.uint8)) == 0  # beyond the blurred rim
+    assert imaged[margin].max() == 0.0
+    assert imaged[fan == 1].mean() > 0.9
+
+
 def test_static_bright_line_alone_is_not_a_needle():
     image = speckle(480, 640)
     cv2.line(image, (120, 60), (440, 300), 170, 3)

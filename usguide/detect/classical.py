@@ -16,6 +16,8 @@ from usguide.detect.base import Detector, NeedleMaps
 from usguide.detect.postprocess import PostprocessConfig, fit_shaft
 
 _BORDER_PX = 3  # map pixels cleared along the region border
+# Below this share of the frame inside the hull of its lit pixels, the frame is water, not a fan.
+_WATER_FRACTION = 0.15
 
 
 def _line_kernels(count: int, length: int) -> list[tuple[float, np.ndarray]]:
@@ -165,8 +167,20 @@ class ClassicalDetector(Detector):
         return self.static_weight + (1.0 - self.static_weight) * credit
 
     def _imaged(self, smooth: np.ndarray) -> np.ndarray:
-        """Mask (float 0/1) of the imaged area: not the black outside a fan or a screen's margin."""
-        mask = (smooth > 3.0).astype(np.uint8)
+        """Mask (float 0/1) of the imaged area: not the black outside a fan or a screen's margin.
+
+        The area is the convex hull of everything above black (fans and screen regions are
+        convex), not those pixels themselves: water and anechoic gel image black too, and a
+        needle lying in them must stay inside the mask.
+        """
+        lit = (smooth > 3.0).astype(np.uint8)
+        points = cv2.findNonZero(lit)
+        if points is None:
+            return np.zeros(smooth.shape, np.float32)
+        mask = np.zeros_like(lit)
+        cv2.fillConvexPoly(mask, cv2.convexHull(points), 1)
+        if mask.mean() < _WATER_FRACTION:  # a few bright lines on black: a water bath, all imaged
+            return np.ones(smooth.shape, np.float32)
         mask = cv2.erode(mask, np.ones((5, 5), np.uint8), borderType=cv2.BORDER_REPLICATE)
         return mask.astype(np.float32)
 
