@@ -10,7 +10,8 @@ in 148 frames each) split at every 50 and at every 30 frames (12 seams in all), 
 against one pass, needles compared as written (2 decimals): with the default ``WARMUP_FRAMES``
 = 30, 0 frames differ; with 20, 17 frames differ by at most 0.01 px; with 10, 100 frames by at
 most 0.15 px; with none, 89 of the 300 frames at the 50-frame split, up to 4.4 px (14 of them
-gain or lose the needle or move more than 1 px: a new track is confirmed after 3 frames).
+gain or lose the needle or move more than 1 px: a new track was then confirmed after 3 frames,
+now 2).
 """
 
 from __future__ import annotations
