@@ -21,6 +21,7 @@ import numpy as np
 from usguide.detect.model_input import Placement, letterbox, letterbox_placement
 from usguide.simulate.real_frames import load_real_frames, random_crop, valid_area
 from usguide.training.augment import interface_points
+from usguide.training.shaft_texture import shaft_texture
 
 # Needle outer diameters in mm, 14 G to 27 G (ISO 9626 regular wall).
 DIAMETERS_MM = (2.11, 1.83, 1.65, 1.47, 1.27, 1.07, 0.91, 0.82, 0.72, 0.64, 0.57, 0.51, 0.46, 0.41)
@@ -181,13 +182,11 @@ def paint_needle(background: np.ndarray, valid: np.ndarray, rng: np.random.Gener
     axis = (tip - entry) / np.linalg.norm(tip - entry)
     along = (xs - entry[0]) * axis[0] + (ys - entry[1]) * axis[1]
     length = float(np.linalg.norm(tip - entry))
-    texture = 1.0 + rng.uniform(0.0, 0.4) * np.sin(along / rng.uniform(2, 8) + rng.uniform(0, 6))
+    texture = shaft_texture(along, length, mm_per_px, rng)
     visible = np.ones_like(along, bool)
     if rng.random() < 0.2 and length > 40:
         gap_at = rng.uniform(0.2, 0.7) * length
         visible = ~((along > gap_at) & (along < gap_at + rng.uniform(4, 12)))
-    if rng.random() < 0.3:  # a bright bevel at the tip
-        texture = texture + rng.uniform(0.5, 1.5) * np.exp(-(((along - length) / 3.0) ** 2))
     near = cv2.dilate((line > 0.1).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     near &= valid & ~(line > 0.1)
     local = float(np.mean(image[near])) if near.any() else 60.0  # tissue around the shaft
