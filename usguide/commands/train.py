@@ -136,6 +136,14 @@ def add_parser(subparsers) -> None:
         "e.g. 0.999 (default 0: the raw weights)",
     )
     parser.add_argument(
+        "--hard-negatives",
+        type=number_option(0.0, 100.0),
+        default=0.0,
+        metavar="W",
+        help="weight of a loss on each frame's strongest shaft-map pixels away from the needle, "
+        "against false lines on fascia and muscle (e.g. 1; default 0: off)",
+    )
+    parser.add_argument(
         "--composite-val",
         type=number_option(0, 100_000, integer=True),
         default=320,
@@ -221,6 +229,7 @@ def run(args: argparse.Namespace) -> int:
         distractor_fraction=args.distractor_fraction,
         composite_val=args.composite_val,
         ema=args.ema,
+        hard_negative_weight=args.hard_negatives,
     )
     if args.cache_dir is not None:
         config.cache_dir = args.cache_dir

@@ -75,6 +75,9 @@ class TrainConfig:
     # instead of the raw weights (0: off). Against the swing between neighbouring epochs that
     # GPU run v9 showed on the real clip (100 %, 69 %, 95 % localised hits).
     ema: float = 0.0
+    # Weight of the loss on each frame's strongest off-needle shaft pixels (``hard_negative_term``):
+    # against the lines the tracker would turn into false needles (0: off, as before v18).
+    hard_negative_weight: float = 0.0
     cache_dir: Path = field(default_factory=data_mod.cache_dir_default)
 
     def resolved_log_path(self) -> Path:
@@ -292,7 +295,7 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
                 group["lr"] = config.lr * warm * 0.5 * (1 + math.cos(math.pi * frac))
             x, shaft_t, tip_t = next(stream)
             x, shaft_t, tip_t = (t.to(device, non_blocking=True) for t in (x, shaft_t, tip_t))
-            terms = loss_terms(model.logits(x), shaft_t, tip_t)
+            terms = loss_terms(model.logits(x), shaft_t, tip_t, config.hard_negative_weight)
             loss = sum(terms.values())
             optimiser.zero_grad(set_to_none=True)
             loss.backward()

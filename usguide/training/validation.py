@@ -18,13 +18,35 @@ from usguide.training.metrics import MapMetrics
 from usguide.training.model import OUTPUT_STRIDE
 
 SHAFT_POS_WEIGHT = 10.0
+HARD_NEGATIVE_PIXELS = 32  # the k strongest off-needle shaft pixels of each frame
+HARD_NEGATIVE_MARGIN = 3  # map pixels around the true shaft that are never a hard negative
 
 
-def loss_terms(logits: torch.Tensor, shaft_t: torch.Tensor, tip_t: torch.Tensor) -> dict:
+def hard_negative_term(shaft_logit: torch.Tensor, shaft_t: torch.Tensor) -> torch.Tensor:
+    """BCE towards 0 on each frame's ``HARD_NEGATIVE_PIXELS`` strongest pixels away from the shaft.
+
+    The pixel BCE averages a false line's few dozen pixels into a whole frame and barely hears
+    them, yet one such line is what the tracker turns into a confident false needle (a fascia,
+    a muscle stripe); this term is spent on exactly those pixels.
+    """
+    size = 2 * HARD_NEGATIVE_MARGIN + 1
+    near = F.max_pool2d(shaft_t[:, None], size, stride=1, padding=HARD_NEGATIVE_MARGIN)[:, 0]
+    away = shaft_logit.masked_fill(near > 0, -1e4).flatten(1)
+    top = away.topk(min(HARD_NEGATIVE_PIXELS, away.shape[1]), dim=1).values
+    return F.softplus(top).mean()  # softplus(z) = BCE(z, target 0)
+
+
+def loss_terms(
+    logits: torch.Tensor,
+    shaft_t: torch.Tensor,
+    tip_t: torch.Tensor,
+    hard_negative_weight: float = 0.0,
+) -> dict:
     """Weighted BCE + soft Dice on the shaft; BCE weighted towards the peak on the tip heatmap.
 
     Shaft pixels are ~0.5 % of a frame: unweighted BCE lets the net sit at "no needle anywhere",
     where the Dice gradient vanishes (saturated sigmoid); the weight keeps positives heard.
+    ``hard_negative_weight`` adds ``hard_negative_term`` (a "hard" entry, 0: left out).
     """
     shaft_logit, tip_logit = logits[:, 0], logits[:, 1]
     shaft_w = 1.0 + SHAFT_POS_WEIGHT * shaft_t
@@ -35,7 +57,10 @@ def loss_terms(logits: torch.Tensor, shaft_t: torch.Tensor, tip_t: torch.Tensor)
     weight = 1.0 + 100.0 * tip_t
     tip = F.binary_cross_entropy_with_logits(tip_logit, tip_t, weight=weight, reduction="sum")
     tip = tip / weight.sum()
-    return {"bce": bce, "dice": dice.mean(), "tip": 5.0 * tip}
+    terms = {"bce": bce, "dice": dice.mean(), "tip": 5.0 * tip}
+    if hard_negative_weight > 0:
+        terms["hard"] = hard_negative_weight * hard_negative_term(shaft_logit, shaft_t)
+    return terms
 
 
 def fixed_batches(dataset, tip_sigma: float, batch_size: int = 32) -> list[tuple]:
