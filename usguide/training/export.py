@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -22,13 +23,21 @@ from usguide.training.onnx_file import save_model, set_metadata
 
 FORMAT = "usguide-needle-v1"
 OPSET = 17
-# The shipped model's generation (the model card's name for it); v5: letterboxed input, normalised
-# levels, composites on real and phantom backgrounds.
-MODEL_VERSION = "v5"
+# A run's generation when its output file does not name one (the model card names each run
+# needle_vN; every run once said "v5", the recipe's generation, whatever it was).
+UNNAMED_VERSION = "unnamed"
 
 
-def model_metadata(input_size: int, training_data: dict, tip_sigma: float) -> dict[str, str]:
-    """The ``usguide.*`` metadata_props written into the ONNX file."""
+def model_version(out: Path) -> str:
+    """The model card's name for a run: ``vN`` from an output file ``needle_vN*.onnx``."""
+    match = re.search(r"_(v\d+[a-z]?)(?:[_.-]|$)", Path(out).stem + ".")
+    return match.group(1) if match else UNNAMED_VERSION
+
+
+def model_metadata(
+    input_size: int, training_data: dict, tip_sigma: float, version: str = UNNAMED_VERSION
+) -> dict[str, str]:
+    """The ``usguide.*`` metadata_props of the ONNX file (``version``: see ``model_version``)."""
     return {
         "usguide.format": FORMAT,
         "usguide.version": __version__,
@@ -50,7 +59,7 @@ def model_metadata(input_size: int, training_data: dict, tip_sigma: float) -> di
         "usguide.output_stride": str(OUTPUT_STRIDE),
         "usguide.training_data": json.dumps(training_data, sort_keys=True),
         "usguide.commit": git_commit(),
-        "usguide.model_version": MODEL_VERSION,
+        "usguide.model_version": version,
     }
 
 

@@ -26,7 +26,7 @@ from usguide.paths import MODEL_FILE, output_path
 from usguide.training import data as data_mod
 from usguide.training.batches import make_batch
 from usguide.training.composite import Compositor
-from usguide.training.export import export_onnx, model_metadata
+from usguide.training.export import export_onnx, model_metadata, model_version
 from usguide.training.model import NeedleNet, count_parameters
 from usguide.training.validation import (
     composite_validation,
@@ -250,7 +250,9 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
     }
     if config.data_only:
         return {"training_data": training_data, "data_seconds": round(data_seconds, 1)}
-    metadata = model_metadata(config.input_size, training_data, config.tip_sigma)
+    metadata = model_metadata(
+        config.input_size, training_data, config.tip_sigma, model_version(config.out)
+    )
 
     model = model.to(device)
     optimiser = torch.optim.AdamW(
