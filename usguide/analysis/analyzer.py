@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from usguide.detect.base import Detector
+from usguide.detect.crossing import CrossingConfig, crosses_imaged_area, imaged_area
 from usguide.detect.postprocess import PostprocessConfig, fit_shaft
 from usguide.detect.preprocess import region_grey
 from usguide.detect.tip_refine import TipRefineConfig, refine_tip
@@ -28,6 +29,7 @@ class FrameAnalyzer:
         postprocess: post-processing tuning.
         tracker: tracker tuning.
         tip_refine: where the tip is read from the image along the fitted line (post-processing).
+        crossing: when a fit that runs across the imaged area, border to border, is dropped.
     """
 
     def __init__(
@@ -40,12 +42,14 @@ class FrameAnalyzer:
         postprocess: PostprocessConfig | None = None,
         tracker: TrackerConfig | None = None,
         tip_refine: TipRefineConfig | None = None,
+        crossing: CrossingConfig | None = None,
     ) -> None:
         self._detector = detector
         self.roi = roi
         self.mm_per_px = mm_per_px
         self._post = postprocess or PostprocessConfig()
         self._tip_refine = tip_refine or TipRefineConfig()
+        self._crossing = crossing or CrossingConfig()
         self._tracker = NeedleTracker(tracker) if track else None
         self._target: Point | None = None
         # A new analyzer is a new stream: a detector with temporal memory starts afresh.
@@ -104,6 +108,10 @@ class FrameAnalyzer:
         fit = fit_shaft(maps, (roi.w, roi.h), self._post)
         if fit is not None:
             fit = refine_tip(region, fit, self._tip_refine)
+        if fit is not None and self._crossing.enabled:
+            mask = imaged_area(region, self._crossing.mask_scale)
+            if crosses_imaged_area(fit, mask, (roi.w, roi.h), self._crossing):
+                fit = None  # a layer across the image, not a needle ending in tissue
         needle: Needle | None = None if fit is None else fit.to_needle(roi)
         mark = time.perf_counter_ns()
         timings.stages["postprocess"] = StageSpan(start, mark)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from usguide.analysis.analyzer import FrameAnalyzer
 from usguide.detect.base import Detector
+from usguide.detect.crossing import CrossingConfig
 from usguide.detect.evaluation import ClipScore, ClipTruth, load_truth, score_clip
 from usguide.detect.tip_refine import TipRefineConfig
 from usguide.errors import UsguideError
@@ -40,11 +41,17 @@ def evaluate_clip(
     track: bool = True,
     *,
     tip_refine: bool = True,
+    crossing_check: bool = True,
 ) -> ClipScore:
     """Runs one clip through a ``FrameAnalyzer`` and scores it against its truth."""
     truth = load_truth(clip / "truth.json")
     predictions, seconds = predict_clip(
-        detector, video_of(clip, truth), truth, track, tip_refine=tip_refine
+        detector,
+        video_of(clip, truth),
+        truth,
+        track,
+        tip_refine=tip_refine,
+        crossing_check=crossing_check,
     )
     last = max((label.frame for label in truth.frames), default=-1)
     if last >= len(predictions) or (truth.source is None and len(predictions) != len(truth.frames)):
@@ -69,6 +76,7 @@ def predict_clip(
     track: bool = True,
     *,
     tip_refine: bool = True,
+    crossing_check: bool = True,
 ) -> tuple[list[Needle | None], float]:
     """Every frame's reported needle, and the seconds spent in the analyzer."""
     from usguide.sources.factory import make_source
@@ -80,6 +88,7 @@ def predict_clip(
         mm_per_px=truth.mm_per_px,
         track=track,
         tip_refine=TipRefineConfig(enabled=tip_refine),
+        crossing=CrossingConfig(enabled=crossing_check),
     )
     predictions: list[Needle | None] = []
     seconds = 0.0

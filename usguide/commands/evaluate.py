@@ -111,6 +111,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="keep the detector's tip instead of reading the shaft's end from the image",
     )
     parser.add_argument(
+        "--no-crossing-check",
+        action="store_true",
+        help="keep fits that run across the imaged area from border to border (dropped by "
+        "default: a needle's tip ends in tissue, a layer crosses the image)",
+    )
+    parser.add_argument(
         "--suite",
         choices=SUITES,
         help="render (or reuse) a fixed-seed suite into --out-cases and evaluate it: "
@@ -227,6 +233,7 @@ def _score_all(
                         args.tolerance_px,
                         not args.no_track,
                         tip_refine=not args.no_tip_refine,
+                        crossing_check=not args.no_crossing_check,
                     )
                     scores.append(score)
                     bar.update(detail=f"{name} {clip.name}")
@@ -251,6 +258,7 @@ def _json_report(
         "tolerance_px": args.tolerance_px,
         "tracking": not args.no_track,
         "tip_refine": not args.no_tip_refine,
+        "crossing_check": not args.no_crossing_check,
         "localised_hit": {
             "angle_deg": HIT_ANGLE_DEG,
             "tip_mm": HIT_TIP_MM,

@@ -1,0 +1,106 @@
+"""Fits that run across the imaged area from border to border are layers, not needles."""
+
+import cv2
+import numpy as np
+import pytest
+
+from usguide.analysis.analyzer import FrameAnalyzer
+from usguide.detect.base import Detector, NeedleMaps
+from usguide.detect.crossing import CrossingConfig, crosses_imaged_area, imaged_area
+from usguide.detect.postprocess import ShaftFit
+from usguide.types import Calibration, Frame, Roi
+
+SIZE = (400, 300)  # region width, height
+
+
+def fit(entry, tip):
+    """A shaft fit between two region points."""
+    return ShaftFit(
+        tip=tip,
+        entry=entry,
+        angle_deg=20.0,
+        confidence=0.9,
+        length_px=100.0,
+        inliers=50,
+        tip_from_map=True,
+    )
+
+
+def linear_screen():
+    """Speckle in the middle 300 px of the width, black margins either side."""
+    rng = np.random.default_rng(0)
+    region = np.zeros((SIZE[1], SIZE[0]), np.uint8)
+    region[:, 50:350] = rng.integers(20, 200, (SIZE[1], 300), dtype=np.uint8)
+    return region
+
+
+def convex_fan():
+    """A 60-degree sector of speckle with its apex above the region, black outside it."""
+    rng = np.random.default_rng(1)
+    speckle = rng.integers(20, 200, (SIZE[1], SIZE[0]), dtype=np.uint8)
+    sector = np.zeros_like(speckle)
+    cv2.ellipse(sector, (200, -100), (400, 400), 0, 60, 120, 1, -1)
+    cv2.circle(sector, (200, -100), 130, 0, -1)
+    return speckle * sector
+
+
+def test_imaged_area_leaves_out_black_margins():
+    mask = imaged_area(linear_screen(), scale=0.25)
+    assert mask.shape == (75, 100)
+    assert mask[:, 16:84].mean() == 1.0
+    assert mask[:, :10].max() == 0 and mask[:, 90:].max() == 0
+
+
+def test_water_and_black_regions_are_imaged_everywhere():
+    water = np.zeros((SIZE[1], SIZE[0]), np.uint8)
+    cv2.line(water, (0, 40), (200, 120), 220, 3)  # a needle in a water bath
+    assert imaged_area(water).min() == 1
+    assert imaged_area(np.zeros_like(water)).min() == 1
+
+
+@pytest.mark.parametrize(
+    ("entry", "tip", "crosses"),
+    [
+        ((50.0, 100.0), (349.0, 180.0), True),  # a layer from margin to margin
+        ((349.0, 60.0), (51.0, 60.0), True),  # horizontal, either direction
+        ((50.0, 100.0), (250.0, 180.0), False),  # a needle whose tip ends in tissue
+        ((349.0, 10.0), (320.0, 30.0), False),  # a short needle just in from the edge
+        ((200.0, 0.0), (200.0, 150.0), False),  # steep, tip half-way down
+    ],
+)
+def test_border_to_border_lines_cross(entry, tip, crosses):
+    mask = imaged_area(linear_screen())
+    assert crosses_imaged_area(fit(entry, tip), mask, SIZE, CrossingConfig()) is crosses
+
+
+def test_fan_chord_crosses_but_needle_into_the_fan_does_not():
+    region = convex_fan()
+    mask = imaged_area(region)
+    rows = np.flatnonzero(region[:, 200] > 0)
+    depth = float(rows[len(rows) // 2])
+    inside = np.flatnonzero(region[int(depth)] > 0)
+    left, right = float(inside[0]), float(inside[-1])
+    assert crosses_imaged_area(fit((left, depth), (right, depth)), mask, SIZE, CrossingConfig())
+    assert not crosses_imaged_area(
+        fit((left, depth), ((left + right) / 2, depth)), mask, SIZE, CrossingConfig()
+    )
+
+
+class LayerDetector(Detector):
+    """A fake detector whose shaft map is one line across the whole screen image."""
+
+    name = "layer"
+
+    def infer(self, region):
+        shaft = np.zeros(region.shape, np.float32)
+        cv2.line(shaft, (52, 100), (347, 160), 1.0, 3)
+        return NeedleMaps(shaft, None)
+
+
+def test_analyzer_drops_a_layer_unless_the_check_is_off():
+    image = cv2.cvtColor(linear_screen(), cv2.COLOR_GRAY2BGR)
+    frame = Frame(image, 0, 0, 0.0, Calibration(roi=Roi(0, 0, *SIZE)))
+    checked = FrameAnalyzer(LayerDetector(), track=False)
+    unchecked = FrameAnalyzer(LayerDetector(), track=False, crossing=CrossingConfig(enabled=False))
+    assert checked.process(frame).needle is None
+    assert unchecked.process(frame).needle is not None
