@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from usguide.detect.base import Detector, NeedleMaps
+from usguide.detect.imaged import lit_hull, run_to_edge
 from usguide.detect.postprocess import PostprocessConfig, fit_shaft
 
 _BORDER_PX = 3  # map pixels cleared along the region border
@@ -173,13 +174,11 @@ class ClassicalDetector(Detector):
         convex), not those pixels themselves: water and anechoic gel image black too, and a
         needle lying in them must stay inside the mask.
         """
-        lit = (smooth > 3.0).astype(np.uint8)
-        points = cv2.findNonZero(lit)
-        if points is None:
+        lit = smooth > 3.0
+        if not lit.any():
             return np.zeros(smooth.shape, np.float32)
-        mask = np.zeros_like(lit)
-        cv2.fillConvexPoly(mask, cv2.convexHull(points), 1)
-        if mask.mean() < _WATER_FRACTION:  # a few bright lines on black: a water bath, all imaged
+        mask = lit_hull(lit, _WATER_FRACTION)
+        if mask.all():  # a water bath (or an image filling the region): all imaged
             return np.ones(smooth.shape, np.float32)
         mask = cv2.erode(mask, np.ones((5, 5), np.uint8), borderType=cv2.BORDER_REPLICATE)
         return mask.astype(np.float32)
@@ -234,7 +233,7 @@ class ClassicalDetector(Detector):
             direction = ends[0] - ends[1]
             direction /= max(float(np.hypot(*direction)), 1e-9)
             reach = [
-                _run_to_edge(valid, end, sign * direction, maps.scale_x, maps.scale_y)
+                run_to_edge(valid, end, sign * direction, maps.scale_x, maps.scale_y)
                 for end, sign in zip(ends, (1.0, -1.0), strict=True)
             ]
             span = float(np.hypot(*(ends[0] - ends[1])))
@@ -246,21 +245,6 @@ class ClassicalDetector(Detector):
             _erase_band(maps, ends[1], ends[0])
         if self.min_motion > 0:
             maps.shaft[:] = 0.0  # nothing needle-like that moved
-
-
-def _run_to_edge(
-    valid: np.ndarray, point: np.ndarray, direction: np.ndarray, sx: float, sy: float
-) -> float:
-    """Region pixels from ``point`` along ``direction`` until the imaged area ends."""
-    height, width = valid.shape
-    step = max(sx, sy)
-    distances = step * np.arange(1, (width + height) * 2)
-    cols = np.round((point[0] + distances * direction[0] + 0.5) / sx - 0.5).astype(int)
-    rows = np.round((point[1] + distances * direction[1] + 0.5) / sy - 0.5).astype(int)
-    outside = (cols < 0) | (cols >= width) | (rows < 0) | (rows >= height)
-    outside[~outside] = valid[rows[~outside], cols[~outside]] <= 0
-    first = int(np.argmax(outside)) if outside.any() else len(distances)
-    return float(first * step)
 
 
 def _band_max(image: np.ndarray, start: np.ndarray, end: np.ndarray, sx: float, sy: float) -> float:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from usguide.detect.imaged import lit_hull, run_to_edge
 from usguide.detect.postprocess import ShaftFit
 
 # Above black: grey levels at or below this are margins, water or anechoic gel.
@@ -42,42 +43,11 @@ class CrossingConfig:
 
 
 def imaged_area(region: np.ndarray, scale: float = 0.25) -> np.ndarray:
-    """Mask (uint8 0/1, at ``scale`` of the region's size) of the imaged area.
-
-    The area is the convex hull of everything above black: fans and screen images are convex,
-    and water or anechoic gel, black themselves, stay inside it.
-    """
+    """Mask (uint8 0/1, at about ``scale`` of the region's size) of the imaged area (lit_hull)."""
     step = max(1, round(1.0 / scale))
     # Every step-th pixel, then a 3x3 mean against lone noise: a tenth of the cost of INTER_AREA.
     small = cv2.blur(np.ascontiguousarray(region[::step, ::step]), (3, 3))
-    lit = small > LIT_LEVEL
-    mask = np.zeros(small.shape[:2], np.uint8)
-    rows = np.flatnonzero(lit.any(axis=1))
-    if rows.size == 0:  # nothing lit: no margin to tell from the image
-        mask[:] = 1
-        return mask
-    # Each row's first and last lit pixel span the hull of all of them, at a fraction of the cost.
-    first = np.argmax(lit[rows], axis=1)
-    last = lit.shape[1] - 1 - np.argmax(lit[rows, ::-1], axis=1)
-    points = np.concatenate([np.stack([first, rows], 1), np.stack([last, rows], 1)]).astype(
-        np.int32
-    )
-    cv2.fillConvexPoly(mask, cv2.convexHull(points), 1)
-    if mask.mean() < WATER_FRACTION:
-        mask[:] = 1
-    return mask
-
-
-def _reach(mask: np.ndarray, start: np.ndarray, direction: np.ndarray) -> float:
-    """Mask pixels from ``start`` along ``direction`` until the imaged area ends."""
-    height, width = mask.shape
-    distances = np.arange(1, 2 * (width + height), dtype=np.float64)
-    cols = np.round(start[0] + distances * direction[0]).astype(int)
-    rows = np.round(start[1] + distances * direction[1]).astype(int)
-    outside = (cols < 0) | (cols >= width) | (rows < 0) | (rows >= height)
-    inside = ~outside
-    outside[inside] = mask[rows[inside], cols[inside]] == 0
-    return float(np.argmax(outside)) if outside.any() else float(distances.size)
+    return lit_hull(small > LIT_LEVEL, WATER_FRACTION)
 
 
 def crosses_imaged_area(
@@ -91,16 +61,15 @@ def crosses_imaged_area(
         region_size: (width, height) of the region, to scale region pixels to the mask.
         config: the thresholds.
     """
-    scale_x = mask.shape[1] / region_size[0]
-    scale_y = mask.shape[0] / region_size[1]
-    tip = np.array([fit.tip[0] * scale_x, fit.tip[1] * scale_y])
-    entry = np.array([fit.entry[0] * scale_x, fit.entry[1] * scale_y])
+    sx = region_size[0] / mask.shape[1]  # region pixels per mask pixel
+    sy = region_size[1] / mask.shape[0]
+    tip, entry = np.array(fit.tip, float), np.array(fit.entry, float)
     span = float(np.hypot(*(tip - entry)))
-    if span < 1.0:
+    if span < max(sx, sy):
         return False
     direction = (tip - entry) / span
-    beyond_tip = _reach(mask, tip, direction)
-    beyond_entry = _reach(mask, entry, -direction)
+    beyond_tip = run_to_edge(mask, tip, direction, sx, sy)
+    beyond_entry = run_to_edge(mask, entry, -direction, sx, sy)
     chord = span + beyond_tip + beyond_entry
-    limit = max(config.max_reach * chord, config.min_reach_px * min(scale_x, scale_y))
+    limit = max(config.max_reach * chord, config.min_reach_px)
     return beyond_tip <= limit and beyond_entry <= limit
