@@ -172,3 +172,32 @@ def test_phantom_containers_are_often_tilted_and_never_show_their_top():
     assert 15 <= tilted <= 50  # about 60 % drawn tilted, some of them only slightly
     assert max(slopes) < np.tan(np.radians(25))
     assert all((o[:2, 1] < 0).all() and (o[2:, 1] > 64).all() for o in outlines)
+
+
+def test_background_kinds_follow_their_shares_and_the_choice():
+    everything = Compositor(SIZE)
+    everything.real_frames = [np.zeros((8, 8), np.uint8)]  # as if pydicom-data were installed
+    draws = np.linspace(0, 1, 100, endpoint=False)
+    kinds = [everything.background_kind(pick, have_sim=True) for pick in draws]
+    assert (kinds.count("real"), kinds.count("sim"), kinds.count("phantom")) == (40, 30, 30)
+    # Without real frames their share goes to the simulator's, as before the choice existed.
+    everything.real_frames = []
+    kinds = [everything.background_kind(pick, have_sim=True) for pick in draws]
+    assert (kinds.count("sim"), kinds.count("phantom")) == (70, 30)
+    only_sim = Compositor(SIZE, backgrounds=("sim",))
+    assert {only_sim.background_kind(pick, have_sim=True) for pick in draws} == {"sim"}
+    assert {only_sim.background_kind(pick, have_sim=False) for pick in draws} == {"phantom"}
+    no_real = Compositor(SIZE, backgrounds=("phantom", "sim"))
+    assert no_real.backgrounds == ("sim", "phantom") and no_real.real_frames == []
+    kinds = [no_real.background_kind(pick, have_sim=True) for pick in draws]
+    assert (kinds.count("sim"), kinds.count("phantom")) == (50, 50)
+    with pytest.raises(ValueError, match="choose from real, sim, phantom"):
+        Compositor(SIZE, backgrounds=("ultrasound",))
+
+
+def test_a_phantom_only_compositor_never_paints_on_the_simulator_frame():
+    only_phantom = Compositor(SIZE, backgrounds=("phantom",))
+    marker = np.full((SIZE, SIZE), 7, np.uint8)  # a level no phantom or needle makes everywhere
+    for seed in range(6):
+        sample = only_phantom.sample(np.random.default_rng(seed), sim_background=marker)
+        assert np.count_nonzero(sample.image == 7) < SIZE * SIZE // 2

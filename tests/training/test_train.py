@@ -179,6 +179,9 @@ def test_train_command_data_only(tmp_path, capsys):
         main([*args, "--width", "2"])
     assert refused.value.code == 2
     assert "--width" in capsys.readouterr().err
+    assert main([*args, "--composite-backgrounds", "real,ultrasound"]) == 2
+    err = capsys.readouterr().err
+    assert "--composite-backgrounds real,ultrasound" in err and err.count("\n") == 1
 
 
 def test_warm_start_reproduces_the_shipped_model():

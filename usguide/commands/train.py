@@ -128,6 +128,15 @@ def add_parser(subparsers) -> None:
         "tendon, bone), with or without a needle (default 0.3)",
     )
     parser.add_argument(
+        "--composite-backgrounds",
+        type=str,
+        default="real,sim,phantom",
+        metavar="KINDS",
+        help="comma-separated backgrounds the painted training samples use: real (pydicom-data "
+        "frames), sim (the simulator's needle-free frames), phantom (synthetic phantoms and water "
+        "baths) (default: all three; validation always uses all)",
+    )
+    parser.add_argument(
         "--ema",
         type=number_option(0.0, 0.99999),
         default=0.0,
@@ -180,6 +189,7 @@ def run(args: argparse.Namespace) -> int:
         import torch  # noqa: F401
     except ImportError:
         raise UsguideError(EXTRA_HINT) from None
+    from usguide.training.composite import BACKGROUNDS
     from usguide.training.train import TrainConfig, train
 
     if args.input_size % 16 or args.input_size < 64:
@@ -194,6 +204,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsguideError("--width must be at least 4 and --workers at least 0")
     if not 0.0 <= args.composite_fraction <= 1.0:
         raise UsguideError("--composite-fraction must be between 0 and 1")
+    backgrounds = tuple(kind.strip() for kind in args.composite_backgrounds.split(",") if kind)
+    if not backgrounds or set(backgrounds) - set(BACKGROUNDS):
+        raise UsguideError(
+            f"--composite-backgrounds {args.composite_backgrounds}: give one or more of "
+            f"{', '.join(BACKGROUNDS)}, separated by commas"
+        )
     if args.epochs is not None and args.epochs < 1:
         raise UsguideError("--epochs must be at least 1")
     if args.device == "cuda":
@@ -227,6 +243,7 @@ def run(args: argparse.Namespace) -> int:
         init=args.init,
         composite_fraction=args.composite_fraction,
         distractor_fraction=args.distractor_fraction,
+        composite_backgrounds=backgrounds,
         composite_val=args.composite_val,
         ema=args.ema,
         hard_negative_weight=args.hard_negatives,

@@ -27,6 +27,12 @@ from usguide.training.shaft_texture import shaft_texture
 DIAMETERS_MM = (2.11, 1.83, 1.65, 1.47, 1.27, 1.07, 0.91, 0.82, 0.72, 0.64, 0.57, 0.51, 0.46, 0.41)
 NO_TIP = (-1.0, -1.0)
 INSIDE_MIN_MM = 8.0  # shortest visible shaft painted that starts in tissue, not at the edge
+# Kinds of background and their shares: real needle-free frames (pydicom-data), the simulator's
+# needle-free frames, synthetic phantoms and water baths. Kinds left out (``backgrounds``) share
+# nothing; a chosen kind that is unavailable (no pydicom-data, no simulator frame at hand) passes
+# its draw to the next chosen one in this order, a phantom last of all, as before the choice.
+BACKGROUNDS = ("real", "sim", "phantom")
+BACKGROUND_SHARES = {"real": 0.4, "sim": 0.3, "phantom": 0.3}
 
 
 @dataclass
@@ -341,12 +347,20 @@ class Compositor:
     """
 
     def __init__(
-        self, size: int, no_needle_fraction: float = 0.2, distractor_fraction: float = 0.0
+        self,
+        size: int,
+        no_needle_fraction: float = 0.2,
+        distractor_fraction: float = 0.0,
+        backgrounds: tuple[str, ...] = BACKGROUNDS,
     ) -> None:
+        unknown = set(backgrounds) - set(BACKGROUNDS)
+        if unknown or not backgrounds:
+            raise ValueError(f"backgrounds {backgrounds!r}: choose from {', '.join(BACKGROUNDS)}")
         self.size = size
         self.no_needle_fraction = no_needle_fraction
         self.distractor_fraction = distractor_fraction
-        self.real_frames = load_real_frames()
+        self.backgrounds = tuple(kind for kind in BACKGROUNDS if kind in backgrounds)
+        self.real_frames = load_real_frames() if "real" in self.backgrounds else []
 
     def background(
         self, rng: np.random.Generator, sim_background: np.ndarray | None
@@ -354,10 +368,10 @@ class Compositor:
         """A real, simulated or phantom background, possibly cut to a convex fan, and where a
         needle may lie in it: None for "the imaged tissue" (``valid_area``); for a phantom or
         water bath the whole image or fan, dark water included (a needle shows in water)."""
-        pick = rng.random()
-        if self.real_frames and pick < 0.4:
+        kind = self.background_kind(rng.random(), sim_background is not None)
+        if kind == "real":
             return real_background(self.real_frames, self.size, rng), None
-        if sim_background is not None and pick < 0.7:
+        if kind == "sim":
             return sim_background.copy(), None
         image = phantom_background(self.size, rng)
         medium = np.ones(image.shape, bool)
@@ -365,6 +379,19 @@ class Compositor:
             medium = fan_mask(self.size, rng)
             image = image * medium.astype(np.uint8)
         return image, medium
+
+    def background_kind(self, pick: float, have_sim: bool) -> str:
+        """The background kind that a uniform draw ``pick`` in [0, 1) stands for."""
+        total = sum(BACKGROUND_SHARES[kind] for kind in self.backgrounds)
+        available = {"real": bool(self.real_frames), "sim": have_sim, "phantom": True}
+        edge, passed_on = 0.0, False
+        for kind in BACKGROUNDS:
+            if kind in self.backgrounds:
+                edge += BACKGROUND_SHARES[kind] / total
+                passed_on = passed_on or pick < edge
+            if passed_on and available[kind] and (kind in self.backgrounds or kind == "phantom"):
+                return kind
+        return "phantom"
 
     def sample(self, rng: np.random.Generator, sim_background: np.ndarray | None = None) -> Sample:
         """One composite: a background and, most of the time, a painted needle."""

@@ -25,7 +25,7 @@ import torch
 from usguide.paths import MODEL_FILE, output_path
 from usguide.training import data as data_mod
 from usguide.training.batches import make_batch
-from usguide.training.composite import Compositor
+from usguide.training.composite import BACKGROUNDS, Compositor
 from usguide.training.export import export_onnx, model_metadata, model_version
 from usguide.training.model import NeedleNet, count_parameters
 from usguide.training.validation import (
@@ -68,6 +68,9 @@ class TrainConfig:
     composite_fraction: float = 0.4
     # Share of composites given bright tissue lines that are not needles (fascia, tendon, bone).
     distractor_fraction: float = 0.3
+    # Which backgrounds the training composites use (validation always uses them all): to find
+    # which kind teaches a habit, e.g. v14's lock on a short bright blob of the real clip.
+    composite_backgrounds: tuple[str, ...] = BACKGROUNDS
     # Painted samples on real/phantom backgrounds whose loss joins the simulator's validation loss
     # in choosing the epoch to export (0: the simulator's loss alone, as before v7).
     composite_val: int = 320
@@ -109,7 +112,9 @@ class AugmentedBatches(torch.utils.data.Dataset):
         if config.composite_fraction > 0:
             self.composites = (
                 Compositor(
-                    int(dataset.images.shape[1]), distractor_fraction=config.distractor_fraction
+                    int(dataset.images.shape[1]),
+                    distractor_fraction=config.distractor_fraction,
+                    backgrounds=config.composite_backgrounds,
                 ),
                 config.composite_fraction,
                 np.flatnonzero(~dataset.visible),
