@@ -167,6 +167,14 @@ def add_parser(subparsers) -> None:
         help="where to train; auto: cuda when torch sees a GPU, else cpu",
     )
     parser.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16"),
+        default="auto",
+        help="number format of the forward pass on the CPU: bf16 autocast (about 2.5x faster where "
+        "the CPU has AMX or AVX-512 BF16) or fp32; auto: bf16 where the CPU has it (a GPU trains "
+        "in fp32)",
+    )
+    parser.add_argument(
         "--threads",
         type=number_option(1, 256, integer=True),
         default=None,
@@ -217,6 +225,8 @@ def run(args: argparse.Namespace) -> int:
 
         if not torch.cuda.is_available():
             raise UsguideError("--device cuda: this torch has no CUDA device — use --device cpu")
+    if args.precision == "bf16" and args.device == "cuda":
+        raise UsguideError("--precision bf16 is for CPU training; a GPU trains in fp32")
     out = args.out
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -236,6 +246,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         lr=args.lr,
         device=args.device,
+        precision=args.precision,
         threads=args.threads,
         width=args.width,
         workers=args.workers,

@@ -28,6 +28,7 @@ from usguide.training.batches import make_batch
 from usguide.training.composite import BACKGROUNDS, Compositor
 from usguide.training.export import export_onnx, model_metadata, model_version
 from usguide.training.model import NeedleNet, count_parameters
+from usguide.training.precision import autocast, channels_last, resolve_precision
 from usguide.training.validation import (
     composite_validation,
     evaluate,
@@ -59,6 +60,7 @@ class TrainConfig:
     tip_sigma: float = 1.5  # map pixels
     absent_fraction: float = 0.3  # share of needle-free samples in each epoch
     device: str = "auto"
+    precision: str = "auto"  # fp32 | bf16 (CPU autocast) | auto: bf16 on a native-bf16 CPU
     threads: int | None = None
     workers: int = 0  # processes that simulate and augment; 0 augments in the training process
     data_only: bool = False  # simulate and cache the data, then stop (to train variants on it)
@@ -189,7 +191,7 @@ def _epoch_order(visible: np.ndarray, rng, absent_fraction: float) -> np.ndarray
     return rng.choice(n, size=n, replace=True, p=weights / weights.sum())
 
 
-def machine_info(device: torch.device) -> dict:
+def machine_info(device: torch.device, precision: str = "fp32") -> dict:
     info = {
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
@@ -197,6 +199,7 @@ def machine_info(device: torch.device) -> dict:
         "torch": torch.__version__,
         "device": str(device),
         "threads": torch.get_num_threads(),
+        "precision": precision,
     }
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
@@ -208,6 +211,7 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
     wall_start = time.perf_counter()
     torch.manual_seed(config.seed)
     device = pick_device(config.device)
+    precision = resolve_precision(config.precision, device)
     torch.set_num_threads(config.threads or min(2, os.cpu_count() or 1))
     model = NeedleNet(config.width)
     if config.init is not None:  # before the data: a wrong model fails in seconds, not minutes
@@ -260,6 +264,8 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
     )
 
     model = model.to(device)
+    layout = torch.channels_last if channels_last(device) else torch.contiguous_format
+    model = model.to(memory_format=layout)
     optimiser = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
@@ -270,7 +276,7 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
     log = {
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
         "parameters": count_parameters(model),
-        "machine": machine_info(device),
+        "machine": machine_info(device, precision),
         "training_data": training_data,
         "data_seconds": round(data_seconds, 1),
         "epochs": [],
@@ -302,7 +308,10 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
                 group["lr"] = config.lr * warm * 0.5 * (1 + math.cos(math.pi * frac))
             x, shaft_t, tip_t = next(stream)
             x, shaft_t, tip_t = (t.to(device, non_blocking=True) for t in (x, shaft_t, tip_t))
-            terms = loss_terms(model.logits(x), shaft_t, tip_t, config.hard_negative_weight)
+            with autocast(precision, device):
+                logits = model.logits(x.contiguous(memory_format=layout))
+            # The losses in float32: bfloat16's 8-bit mantissa would round small terms away.
+            terms = loss_terms(logits.float(), shaft_t, tip_t, config.hard_negative_weight)
             loss = sum(terms.values())
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
