@@ -19,7 +19,6 @@ import cv2
 import numpy as np
 
 from usguide.detect.model_input import Placement, letterbox, letterbox_placement
-from usguide.simulate.needle import VISIBLE_CONTRAST
 from usguide.simulate.real_frames import load_real_frames, random_crop, valid_area
 from usguide.training.augment import interface_points
 from usguide.training.shaft_texture import shaft_texture
@@ -198,11 +197,9 @@ def paint_needle(background: np.ndarray, valid: np.ndarray, rng: np.random.Gener
     near &= valid & ~(line > 0.1)
     local = float(np.mean(image[near])) if near.any() else 60.0  # tissue around the shaft
     # Faint needles are the most common and the easiest to lose (a model trained on bright ones
-    # forgets them): 40 % of painted shafts stand only 1.5-2x above their tissue. Not fainter: the
-    # simulator labels a shaft under 1.5x its tissue "not visible", and a painted one labelled
-    # "needle" at 1.2x (as before v22) taught the opposite on the same kind of line.
+    # forgets them): 40 % of painted shafts stand only 1.2-2x above their tissue.
     faint = rng.random() < 0.4
-    contrast = math.exp(rng.uniform(math.log(VISIBLE_CONTRAST), math.log(2.0 if faint else 8.0)))
+    contrast = math.exp(rng.uniform(math.log(1.2), math.log(2.0 if faint else 8.0)))
     amplitude = max(8.0, local * (contrast - 1.0))
     if local < 15.0:  # in water or a dark gel the shaft's echo stands far above the noise
         amplitude = max(amplitude, rng.uniform(25.0, 200.0))
