@@ -295,3 +295,13 @@ def test_a_painted_validation_set_of_one_sample_is_reported(tmp_path):
     train(tiny_config(tmp_path, composite_val=1), progress=lines.append)
     epoch_line = next(line for line in lines if line.startswith("epoch"))
     assert "composite" in epoch_line and " hit " in epoch_line and " fp " in epoch_line
+
+
+def test_bf16_on_a_gpu_is_refused_in_one_line(monkeypatch, tmp_path, capsys):
+    from usguide.cli import main
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # --device auto picks the GPU
+    args = ["train", "--precision", "bf16", "--out", str(tmp_path / "m.onnx")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "--precision bf16" in err and "CPU only" in err and err.count("\n") == 1

@@ -199,7 +199,8 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         raise UsguideError(EXTRA_HINT) from None
     from usguide.training.composite import BACKGROUNDS
-    from usguide.training.train import TrainConfig, train
+    from usguide.training.precision import resolve_precision
+    from usguide.training.train import TrainConfig, pick_device, train
 
     if args.input_size % 16 or args.input_size < 64:
         raise UsguideError(f"--input-size {args.input_size}: use a multiple of 16, at least 64")
@@ -226,8 +227,10 @@ def run(args: argparse.Namespace) -> int:
 
         if not torch.cuda.is_available():
             raise UsguideError("--device cuda: this torch has no CUDA device — use --device cpu")
-    if args.precision == "bf16" and args.device == "cuda":
-        raise UsguideError("--precision bf16 is for CPU training; a GPU trains in fp32")
+    try:  # --device auto on a GPU machine too
+        resolve_precision(args.precision, pick_device(args.device))
+    except ValueError as exc:
+        raise UsguideError(f"--precision {args.precision}: {exc}") from None
     out = args.out
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

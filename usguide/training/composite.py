@@ -385,13 +385,12 @@ class Compositor:
         total = sum(BACKGROUND_SHARES[kind] for kind in self.backgrounds)
         available = {"real": bool(self.real_frames), "sim": have_sim, "phantom": True}
         edge, passed_on = 0.0, False
-        for kind in BACKGROUNDS:
-            if kind in self.backgrounds:
-                edge += BACKGROUND_SHARES[kind] / total
-                passed_on = passed_on or pick < edge
-            if passed_on and available[kind] and (kind in self.backgrounds or kind == "phantom"):
+        for kind in self.backgrounds:
+            edge += BACKGROUND_SHARES[kind] / total
+            passed_on = passed_on or pick < edge
+            if passed_on and available[kind]:
                 return kind
-        return "phantom"
+        return "phantom"  # the picked kinds are unavailable: a phantom can always be drawn
 
     def sample(self, rng: np.random.Generator, sim_background: np.ndarray | None = None) -> Sample:
         """One composite: a background and, most of the time, a painted needle."""
