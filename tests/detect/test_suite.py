@@ -53,3 +53,17 @@ def test_painted_set_skipped_without_real_frames(tmp_path, monkeypatch):
     notes = []
     assert suite_module.render_suite("generalisation", tmp_path, 1, 10, notes.append) == []
     assert len(notes) == 1 and "pydicom-data" in notes[0]
+
+
+def test_selection_suite_shares_no_seed_with_the_reported_suites():
+    reported = suite_clips("generalisation", 9, 30)
+    selection = suite_clips("selection", 9, 30)
+    assert not {clip.seed for clip in reported} & {clip.seed for clip in selection}
+    assert not {clip.folder for clip in reported} & {clip.folder for clip in selection}
+    assert len({clip.seed for clip in selection}) == len(selection)
+    one = suite_clips("selection", 1, 12)
+    sets = [clip.tags["set"] for clip in one]
+    assert "heldout" not in sets  # the ordinary held-out set stays for reporting only
+    assert sets.count("painted") == 12 + 4 and sets.count("generalisation") == len(one) - 16
+    assert one[0].folder == "sel_gen_linear_in_vivo_a00-10_0" and one[0].seed == 850000
+    assert one[-1].folder == "sel_painted_free_003" and one[-1].seed == 959003

@@ -305,3 +305,28 @@ def test_bf16_on_a_gpu_is_refused_in_one_line(monkeypatch, tmp_path, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert "--precision bf16" in err and "CPU only" in err and err.count("\n") == 1
+
+
+def test_the_epoch_is_chosen_on_the_selection_clips(tmp_path, monkeypatch):
+    from tests.commands.test_evaluate import write_clip
+    from usguide.training import selection
+    from usguide.training.train import train
+
+    write_clip(tmp_path / "dev" / "clip_0000")
+    # The selection clips prefer epoch 2, whatever the validation loss says.
+    values = iter([0.2, 0.6, 0.4])
+    scored: list[Path] = []
+
+    def fake_score(self, model):
+        scored.append(model)
+        assert model.is_file() and model != tmp_path / "needle.onnx"
+        return selection.SelectionScore(next(values), 0.0, 8)
+
+    monkeypatch.setattr(selection.CaseSelector, "score", fake_score)
+    lines: list[str] = []
+    log = train(tiny_config(tmp_path, epochs=3, select_cases=tmp_path / "dev"), lines.append)
+    assert log["best_epoch"] == 2 and len(scored) == 3
+    assert [entry["selection"]["localised"] for entry in log["epochs"]] == [0.2, 0.6, 0.4]
+    assert sum("-> saved" in line for line in lines) == 2  # epochs 1 and 2
+    assert (tmp_path / "needle.onnx").is_file()
+    assert not list(tmp_path.glob("*.candidate.onnx"))  # the last epoch's candidate is removed

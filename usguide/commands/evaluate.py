@@ -12,8 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+from usguide.analysis.clips import evaluate_clip, find_clips, video_of
 from usguide.checks import number_option
-from usguide.commands.eval_clips import evaluate_clip, find_clips, video_of
 from usguide.detect.compare import compare_reports
 from usguide.detect.evaluation import (
     DEFAULT_TOLERANCE_MM,
@@ -121,7 +121,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         choices=SUITES,
         help="render (or reuse) a fixed-seed suite into --out-cases and evaluate it: "
         "'generalisation' = the ordinary held-out set + clips outside the training ranges per "
-        "angle bin x geometry x medium; 'heldout' = the ordinary held-out set only",
+        "angle bin x geometry x medium, and the painted set; 'heldout' = the ordinary held-out "
+        "set only; 'selection' = generalisation and painted clips with seeds of their own, for "
+        "usguide train --select-cases (choosing an epoch), not for reporting",
     )
     parser.add_argument(
         "--out-cases", type=Path, metavar="DIR", help="where --suite keeps its clips"

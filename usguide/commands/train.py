@@ -24,7 +24,9 @@ def add_parser(subparsers) -> None:
         epilog="examples:\n"
         "  usguide train --out models/needle_new.onnx --minutes 30\n"
         "  usguide train --device cuda --workers 7 --init models/needle.onnx --lr 5e-4\n"
-        "  usguide train --data-only --cache-dir /data/usguide-cache",
+        "  usguide train --data-only --cache-dir /data/usguide-cache\n"
+        "  usguide evaluate --suite selection --out-cases dev --suite-clips 1 --suite-frames 12\n"
+        "  usguide train --init models/needle.onnx --lr 2e-4 --select-cases dev --minutes 60",
     )
     count = number_option(1, 10**7, integer=True)
     parser.add_argument(
@@ -162,6 +164,17 @@ def add_parser(subparsers) -> None:
         "simulator's in choosing the epoch to keep (default 320; 0: simulator loss alone)",
     )
     parser.add_argument(
+        "--select-cases",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="labelled clips on which each epoch's model runs through the product's analyzer; the "
+        "epoch with the most localised hits minus needle-free false positives there is kept, "
+        "instead of the lowest validation loss (render a development set with usguide evaluate "
+        "--suite selection --out-cases DIR --suite-clips 1 --suite-frames 12, or give your own "
+        "hand-labelled recordings; never the clips you report on)",
+    )
+    parser.add_argument(
         "--device",
         choices=("auto", "cpu", "cuda"),
         default="auto",
@@ -262,6 +275,7 @@ def run(args: argparse.Namespace) -> int:
         composite_val=args.composite_val,
         ema=args.ema,
         hard_negative_weight=args.hard_negatives,
+        select_cases=args.select_cases,
     )
     if args.cache_dir is not None:
         config.cache_dir = args.cache_dir

@@ -14,6 +14,11 @@ Suites:
         ultrasound frames (``usguide.simulate.painted``, pydicom-data; skipped with a note where
         it is not installed), seeds 900000 + i (i < 12 x clips per cell) and needle-free 909000 + i
         (i < 4 x clips per cell).
+    selection: a development set for choosing a training run's epoch (``usguide train
+        --select-cases``), never for reporting: the generalisation cells and the painted set again,
+        with seeds no other suite uses (850000 + 1000 a + 100 g + 10 m + k, needle-free
+        859000 + 100 g + 10 m, painted 950000 + i, needle-free painted 959000 + i), so an epoch
+        chosen on it is still judged on clips it was not chosen on.
 
 Every clip's ``truth.json`` gets ``set`` (heldout / generalisation / painted) and, where the
 simulator did not write them, ``style`` and the cell's ``geometry`` and ``medium``: evaluation
@@ -33,7 +38,7 @@ from pathlib import Path
 
 from usguide.errors import UsguideError
 
-SUITES = ("generalisation", "heldout")
+SUITES = ("generalisation", "heldout", "selection")
 HELDOUT_SEED = 500000
 HELDOUT_CLIPS_PER_UNIT = 20  # held-out clips per "clip per cell": 40 at the default size
 GENERALISATION_SEED = 800000
@@ -50,6 +55,10 @@ PAINTED_FREE_SEED = 909000
 PAINTED_CLIPS_PER_UNIT = 12  # painted needle clips per "clip per cell"
 PAINTED_FREE_PER_UNIT = 4
 PAINTED_TAGS = {"set": "painted"}
+SELECTION_GENERALISATION_SEED = 850000
+SELECTION_NEEDLE_FREE_SEED = 859000
+SELECTION_PAINTED_SEED = 950000
+SELECTION_PAINTED_FREE_SEED = 959000
 
 
 @dataclass(frozen=True)
@@ -86,26 +95,57 @@ def suite_clips(name: str, clips_per_cell: int, frames: int) -> list[SuiteClip]:
         raise UsguideError(f"--suite-clips must be 1..{MAX_CLIPS_PER_CELL}, got {clips_per_cell}")
     if frames < 10:
         raise UsguideError(f"--suite-frames must be at least 10, got {frames}")
+    if name == "selection":
+        return [
+            *_generalisation(clips_per_cell, frames, _SELECTION_SEEDS),
+            *_painted(clips_per_cell, frames, _SELECTION_SEEDS),
+        ]
     clips = [
         SuiteClip(f"heldout_{number:04d}", HELDOUT_SEED + number, "random", frames, HELDOUT_TAGS)
         for number in range(HELDOUT_CLIPS_PER_UNIT * clips_per_cell)
     ]
     if name == "generalisation":
-        clips.extend(_generalisation(clips_per_cell, frames))
-        clips.extend(_painted(clips_per_cell, frames))
+        clips.extend(_generalisation(clips_per_cell, frames, _REPORTED_SEEDS))
+        clips.extend(_painted(clips_per_cell, frames, _REPORTED_SEEDS))
     return clips
 
 
-def _painted(clips_per_cell: int, frames: int) -> Iterator[SuiteClip]:
+@dataclass(frozen=True)
+class _Seeds:
+    """Where a suite's clips draw their seeds (and the prefix of their folders)."""
+
+    prefix: str
+    generalisation: int
+    needle_free: int
+    painted: int
+    painted_free: int
+
+
+_REPORTED_SEEDS = _Seeds("", GENERALISATION_SEED, NEEDLE_FREE_SEED, PAINTED_SEED, PAINTED_FREE_SEED)
+_SELECTION_SEEDS = _Seeds(
+    "sel_",
+    SELECTION_GENERALISATION_SEED,
+    SELECTION_NEEDLE_FREE_SEED,
+    SELECTION_PAINTED_SEED,
+    SELECTION_PAINTED_FREE_SEED,
+)
+
+
+def _painted(clips_per_cell: int, frames: int, seeds: _Seeds) -> Iterator[SuiteClip]:
     for number in range(PAINTED_CLIPS_PER_UNIT * clips_per_cell):
-        seed = PAINTED_SEED + number
+        seed = seeds.painted + number
         yield SuiteClip(
-            f"painted_{number:03d}", seed, "painted", frames, PAINTED_TAGS, painted=True
+            f"{seeds.prefix}painted_{number:03d}",
+            seed,
+            "painted",
+            frames,
+            PAINTED_TAGS,
+            painted=True,
         )
     for number in range(PAINTED_FREE_PER_UNIT * clips_per_cell):
-        seed = PAINTED_FREE_SEED + number
+        seed = seeds.painted_free + number
         yield SuiteClip(
-            f"painted_free_{number:03d}",
+            f"{seeds.prefix}painted_free_{number:03d}",
             seed,
             "painted",
             frames,
@@ -115,7 +155,7 @@ def _painted(clips_per_cell: int, frames: int) -> Iterator[SuiteClip]:
         )
 
 
-def _generalisation(clips_per_cell: int, frames: int) -> Iterator[SuiteClip]:
+def _generalisation(clips_per_cell: int, frames: int, seeds: _Seeds) -> Iterator[SuiteClip]:
     fields = _simulator_fields()
     # A simulator without media renders in vivo tissue only; without styles, its training ranges.
     media = MEDIA if "medium" in fields else MEDIA[:1]
@@ -127,10 +167,10 @@ def _generalisation(clips_per_cell: int, frames: int) -> Iterator[SuiteClip]:
             cell_style = style if "style" in fields else None
             for a_index, (low, high) in enumerate(ANGLE_BINS):
                 for k in range(clips_per_cell):
-                    seed = GENERALISATION_SEED + 1000 * a_index + 100 * g_index + 10 * m_index + k
+                    seed = seeds.generalisation + 1000 * a_index + 100 * g_index + 10 * m_index
                     yield SuiteClip(
-                        f"gen_{geometry}_{medium}_a{low:02.0f}-{high:02.0f}_{k}",
-                        seed,
+                        f"{seeds.prefix}gen_{geometry}_{medium}_a{low:02.0f}-{high:02.0f}_{k}",
+                        seed + k,
                         geometry,
                         frames,
                         tags,
@@ -140,8 +180,8 @@ def _generalisation(clips_per_cell: int, frames: int) -> Iterator[SuiteClip]:
                         style=cell_style,
                     )
             yield SuiteClip(
-                f"gen_{geometry}_{medium}_free",
-                NEEDLE_FREE_SEED + 100 * g_index + 10 * m_index,
+                f"{seeds.prefix}gen_{geometry}_{medium}_free",
+                seeds.needle_free + 100 * g_index + 10 * m_index,
                 geometry,
                 frames,
                 tags,

@@ -29,6 +29,7 @@ from usguide.training.composite import BACKGROUNDS, Compositor
 from usguide.training.export import export_onnx, model_metadata, model_version
 from usguide.training.model import NeedleNet, count_parameters
 from usguide.training.precision import autocast, channels_last, resolve_precision
+from usguide.training.selection import CaseSelector
 from usguide.training.validation import (
     composite_validation,
     evaluate,
@@ -83,6 +84,10 @@ class TrainConfig:
     # Weight of the loss on each frame's strongest off-needle shaft pixels (``hard_negative_term``):
     # against the lines the tracker would turn into false needles (0: off, as before v18).
     hard_negative_weight: float = 0.0
+    # Labelled clips (e.g. ``usguide evaluate --suite selection``) on which each epoch's model runs
+    # through the product's analyzer: the epoch with the most localised hits minus needle-free
+    # false positives there is exported, instead of the one with the lowest validation loss.
+    select_cases: Path | None = None
     cache_dir: Path = field(default_factory=data_mod.cache_dir_default)
 
     def resolved_log_path(self) -> Path:
@@ -217,6 +222,10 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
     if config.init is not None:  # before the data: a wrong model fails in seconds, not minutes
         load_onnx_weights(model, config.init)
         progress(f"starting from {config.init} (batch norms frozen)")
+    selector = None
+    if config.select_cases is not None:  # the same: a folder without clips fails at once
+        selector = CaseSelector(config.select_cases, config.threads)
+        progress(f"choosing the epoch on {len(selector.clips)} clips in {config.select_cases}")
     train_seeds = list(range(config.clips))
     val_seeds = [data_mod.VALIDATION_SEED_BASE + k for k in range(config.val_clips)]
     progress(f"simulating {config.clips} training clips x {config.frames_per_clip} frames ...")
@@ -286,7 +295,9 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
     stream = _batch_stream(batches, config.workers, pin=device.type == "cuda")
     averaged = weight_average(model, config.ema)
     judged = model if averaged is None else averaged.module  # what is validated and exported
-    best_score, step, epoch = math.inf, 0, 0
+    best: tuple[float, float] = (-math.inf, -math.inf)  # larger is better: (selection, -loss)
+    step, epoch = 0, 0
+    candidate = config.out.with_name(config.out.stem + ".candidate.onnx")
     train_start = time.perf_counter()
     done = False
     while not done:
@@ -345,10 +356,20 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
         }
         log["epochs"].append(entry)
         entry["score"] = round(score, 5)
-        exported = score < best_score
+        rank = (0.0, -score)
+        if selector is not None:
+            export_onnx(judged, candidate, metadata, config.input_size)
+            chosen = selector.score(candidate)
+            entry["selection"] = chosen.as_dict()
+            rank = (chosen.value, -score)
+            extra += f"  selection {chosen.value:.3f}"
+        exported = rank > best
         if exported:
-            best_score = score
-            export_onnx(judged, config.out, metadata, config.input_size)
+            best = rank
+            if selector is not None:
+                candidate.replace(config.out)
+            else:
+                export_onnx(judged, config.out, metadata, config.input_size)
             log["best_epoch"] = epoch
         tip_mm = metrics["tip_median_mm"]
         angle = metrics["angle_median_deg"]
@@ -363,6 +384,7 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
         log["wall_seconds"] = round(time.perf_counter() - wall_start, 1)
         _write_log(config.resolved_log_path(), log)
     stream.close()  # ends the DataLoader's workers now rather than at garbage collection
+    candidate.unlink(missing_ok=True)
     log["total_steps"] = step
     log["wall_seconds"] = round(time.perf_counter() - wall_start, 1)
     _write_log(config.resolved_log_path(), log)

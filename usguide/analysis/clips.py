@@ -1,5 +1,5 @@
-"""Running the product's analyzer over labelled clips for ``usguide evaluate``: finding the clips,
-their videos, and each clip's reported needles and score.
+"""Running the product's analyzer over labelled clips (``usguide evaluate``, and the epoch choice
+of ``usguide train --select-cases``): finding the clips and videos, each clip's needles and score.
 """
 
 from __future__ import annotations
