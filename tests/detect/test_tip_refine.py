@@ -79,3 +79,22 @@ def test_short_gap_in_the_shaft_does_not_end_it():
     gap = (TIP[0] - 60 * dx / length, TIP[1] - 60 * dy / length)
     cv2.circle(image, (int(gap[0]), int(gap[1])), 4, 70, -1)
     assert _error(refine_tip(image, _fit_with_tip_at(-30.0))) <= 4.0
+
+
+def test_a_fit_along_the_region_edge_keeps_the_tip_without_a_warning():
+    import warnings
+
+    # A short steep fit along the region's edge (seen on a simulated clip): the tissue beside its
+    # shaft lies outside the region, so the shaft's echo level cannot be measured.
+    fit = ShaftFit(
+        tip=Point(12.2, 118.9),
+        entry=Point(0.0, 73.3),
+        angle_deg=75.0,
+        confidence=0.87,
+        length_px=44.6,
+        inliers=100,
+        tip_from_map=True,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's "Mean of empty slice" reached users' terminals
+        assert refine_tip(_image(), fit) == fit

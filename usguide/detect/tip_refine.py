@@ -107,6 +107,8 @@ def refine_tip(
     body = (along >= start * 0.5) & (along <= start) & valid
     if body.sum() < 5:
         body = (along <= length) & valid
+    if not body.any():  # e.g. a short fit along the region's edge: no tissue beside its shaft
+        return fit
     level = float(np.median(smooth[body]))
     if not math.isfinite(level) or level < config.min_contrast:
         return fit
