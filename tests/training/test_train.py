@@ -309,23 +309,28 @@ def test_bf16_on_a_gpu_is_refused_in_one_line(monkeypatch, tmp_path, capsys):
 
 def test_the_epoch_is_chosen_on_the_selection_clips(tmp_path, monkeypatch):
     from tests.commands.test_evaluate import write_clip
+    from usguide.paths import REPO_ROOT
     from usguide.training import selection
     from usguide.training.train import train
 
     write_clip(tmp_path / "dev" / "clip_0000")
     # The selection clips prefer epoch 2, whatever the validation loss says.
-    values = iter([0.2, 0.6, 0.4])
+    values = iter([0.5, 0.2, 0.6, 0.4])  # the starting model first
     scored: list[Path] = []
 
     def fake_score(self, model):
         scored.append(model)
-        assert model.is_file() and model != tmp_path / "needle.onnx"
+        assert model.is_file() and model != tmp_path / "needle.onnx"  # never the output itself
         return selection.SelectionScore(next(values), 0.0, 8)
 
     monkeypatch.setattr(selection.CaseSelector, "score", fake_score)
     lines: list[str] = []
-    log = train(tiny_config(tmp_path, epochs=3, select_cases=tmp_path / "dev"), lines.append)
-    assert log["best_epoch"] == 2 and len(scored) == 3
+    config = tiny_config(
+        tmp_path, epochs=3, select_cases=tmp_path / "dev", init=REPO_ROOT / "models" / "needle.onnx"
+    )
+    log = train(config, lines.append)
+    assert log["selection_of_init"]["value"] == 0.5 and scored[0] == config.init
+    assert log["best_epoch"] == 2 and len(scored) == 4
     assert [entry["selection"]["localised"] for entry in log["epochs"]] == [0.2, 0.6, 0.4]
     assert sum("-> saved" in line for line in lines) == 2  # epochs 1 and 2
     assert (tmp_path / "needle.onnx").is_file()

@@ -290,6 +290,9 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
         "data_seconds": round(data_seconds, 1),
         "epochs": [],
     }
+    if selector is not None and config.init is not None:  # the mark each epoch has to beat
+        log["selection_of_init"] = selector.score(config.init).as_dict()
+        progress(f"selection of {config.init}: {log['selection_of_init']['value']:.3f}")
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed input size: let cuDNN pick its fastest convs
     stream = _batch_stream(batches, config.workers, pin=device.type == "cuda")
