@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import platform
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -28,7 +27,12 @@ from usguide.training.batches import make_batch
 from usguide.training.composite import BACKGROUNDS, Compositor
 from usguide.training.export import export_onnx, model_metadata, model_version
 from usguide.training.model import NeedleNet, count_parameters
-from usguide.training.precision import autocast, channels_last, resolve_precision
+from usguide.training.precision import (
+    autocast,
+    channels_last,
+    machine_info,
+    resolve_precision,
+)
 from usguide.training.selection import CaseSelector
 from usguide.training.validation import (
     composite_validation,
@@ -194,21 +198,6 @@ def _epoch_order(visible: np.ndarray, rng, absent_fraction: float) -> np.ndarray
         return rng.permutation(n)
     weights = np.where(absent, absent_fraction / n_absent, (1 - absent_fraction) / (n - n_absent))
     return rng.choice(n, size=n, replace=True, p=weights / weights.sum())
-
-
-def machine_info(device: torch.device, precision: str = "fp32") -> dict:
-    info = {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "torch": torch.__version__,
-        "device": str(device),
-        "threads": torch.get_num_threads(),
-        "precision": precision,
-    }
-    if device.type == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(device)
-    return info
 
 
 def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
