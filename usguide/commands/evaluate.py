@@ -122,8 +122,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="render (or reuse) a fixed-seed suite into --out-cases and evaluate it: "
         "'generalisation' = the ordinary held-out set + clips outside the training ranges per "
         "angle bin x geometry x medium, and the painted set; 'heldout' = the ordinary held-out "
-        "set only; 'selection' = generalisation and painted clips with seeds of their own, for "
-        "usguide train --select-cases (choosing an epoch), not for reporting",
+        "set only; 'selection' = generalisation and painted clips with seeds of their own, a "
+        "development set, never for reporting",
     )
     parser.add_argument(
         "--out-cases", type=Path, metavar="DIR", help="where --suite keeps its clips"

@@ -25,7 +25,7 @@ def add_parser(subparsers) -> None:
         "  usguide train --out models/needle_new.onnx --minutes 30\n"
         "  usguide train --device cuda --workers 7 --init models/needle.onnx --lr 5e-4\n"
         "  usguide train --data-only --cache-dir /data/usguide-cache\n"
-        "  usguide evaluate --suite selection --out-cases dev --suite-clips 1 --suite-frames 12\n"
+        "  usguide label clinic_clip.mp4 --out dev/clinic_clip   (then, for the epoch choice:)\n"
         "  usguide train --init models/needle.onnx --lr 2e-4 --select-cases dev --minutes 60",
     )
     count = number_option(1, 10**7, integer=True)
@@ -170,9 +170,9 @@ def add_parser(subparsers) -> None:
         metavar="DIR",
         help="labelled clips on which each epoch's model runs through the product's analyzer; the "
         "epoch with the most localised hits minus needle-free false positives there is kept, "
-        "instead of the lowest validation loss (render a development set with usguide evaluate "
-        "--suite selection --out-cases DIR --suite-clips 1 --suite-frames 12, or give your own "
-        "hand-labelled recordings; never the clips you report on)",
+        "instead of the lowest validation loss. Give real recordings labelled with usguide label "
+        "(never the clips you report on): simulated and painted clips (usguide evaluate --suite "
+        "selection) ranked five models opposite to the real clip (models/README.md)",
     )
     parser.add_argument(
         "--device",
