@@ -335,3 +335,43 @@ def test_the_epoch_is_chosen_on_the_selection_clips(tmp_path, monkeypatch):
     assert sum("-> saved" in line for line in lines) == 2  # epochs 1 and 2
     assert (tmp_path / "needle.onnx").is_file()
     assert not list(tmp_path.glob("*.candidate.onnx"))  # the last epoch's candidate is removed
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds leftover processes in /proc")
+def test_sigterm_ends_a_run_with_its_worker_processes(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    token = uuid.uuid4().hex  # inherited by every process the run starts
+    out = tmp_path / "m.onnx"
+    args = [sys.executable, "-m", "usguide", "train", "--out", str(out), "--clips", "2"]
+    args += ["--frames-per-clip", "2", "--val-clips", "1", "--minutes", "5", "--input-size", "64"]
+    args += ["--composite-val", "2", "--workers", "2", "--cache-dir", str(tmp_path / "cache")]
+    run = subprocess.Popen(
+        args, env={**os.environ, "USGUIDE_TEST_TOKEN": token}, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 120
+    while not out.exists() and time.monotonic() < deadline:  # the first epoch saved
+        time.sleep(0.2)
+    assert out.exists(), "no epoch finished"
+    run.send_signal(signal.SIGTERM)
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 130 and "usguide: interrupted" in err
+    time.sleep(1.0)
+    assert not _processes_with(token), "worker processes outlived the run"
+
+
+def _processes_with(token: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if token.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:  # gone meanwhile, or not ours to read
+                continue
+    return found

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from usguide.checks import number_option
@@ -286,5 +290,21 @@ def run(args: argparse.Namespace) -> int:
             if line.startswith("epoch "):
                 bar.update()
 
-        train(config, progress=report)
+        with _sigterm_interrupts():
+            train(config, progress=report)
     return 0
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (``kill``) ends a run as Ctrl-C does, by unwinding: the data workers and their
+    forkserver end with it (killed outright, they stayed behind). The best epoch is saved already.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread (a caller embedding usguide)
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
