@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from PyQt5 import QtCore, QtGui, QtWidgets
 
-from usguide.defaults import FALLBACK_FPS
 from usguide.errors import UsguideError
 from usguide.gui.calibration_actions import CalibrationActions
 from usguide.gui.controls import ControlsPanel
@@ -28,6 +26,7 @@ from usguide.gui.metrics_panel import MetricsPanel
 from usguide.gui.overlay import Overlay, OverlayState
 from usguide.gui.paint_stats import PaintStats
 from usguide.gui.procedure_panel import ProcedurePanel
+from usguide.gui.replay_actions import ReplayActions
 from usguide.gui.replay_bar import ReplayBar
 from usguide.gui.runtime import Runtime
 from usguide.gui.snapshot import grab_deidentified
@@ -123,15 +122,7 @@ class MainWindow(QtWidgets.QMainWindow):
             lambda full: self.image_view.set_show_region_only(not full)
         )
         self.controls.toggles_changed.connect(self._on_toggles)
-        bar, runtime = self.replay_bar, self.runtime
-        bar.play_toggled.connect(self._replay(lambda playing: runtime.replay_set_playing(playing)))
-        bar.step.connect(self._replay(lambda delta: runtime.replay_step(delta)))
-        bar.seek.connect(self._replay(lambda index: runtime.replay_seek(index)))
-        bar.speed_changed.connect(self._replay(lambda speed: runtime.replay_set_speed(speed)))
-        bar.loop_changed.connect(self._replay(lambda loop: runtime.replay_set_loop(loop)))
-        bar.overlay_mode_changed.connect(
-            self._replay(lambda mode: runtime.replay_set_overlay_mode(mode))
-        )
+        self.replay_actions = ReplayActions(self.runtime, self.replay_bar, self._refresh_numbers)
         self.resize(1280, 900)
 
     def _install_shortcuts(self) -> None:
@@ -146,8 +137,8 @@ class MainWindow(QtWidgets.QMainWindow):
             "Shift+?": self.help.toggle,
             "H": self.help.toggle,
             "P": lambda: self.procedure_dock.setVisible(not self.procedure_dock.isVisible()),
-            "Left": lambda: self._replay(self.runtime.replay_step)(-1),
-            "Right": lambda: self._replay(self.runtime.replay_step)(1),
+            "Left": lambda: self.replay_actions.control(self.runtime.replay_step)(-1),
+            "Right": lambda: self.replay_actions.control(self.runtime.replay_step)(1),
         }
         for keys, slot in bindings.items():
             shortcut = QtWidgets.QShortcut(QtGui.QKeySequence(keys), self)
@@ -207,13 +198,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.latency.add_sample(
             result.timings.stage_ms(), (now - result.timings.t_capture_ns) / 1e6
         )
-        replay = self.runtime.replay
-        if replay is not None:
-            info = self.runtime.info
-            fps = info.fps if info is not None else FALLBACK_FPS
-            self.replay_bar.show_position(
-                result.frame.index, replay.frame_count, fps, replay.playing
-            )
+        self.replay_actions.show_frame(result.frame.index)
 
     def ahead(self, result: FrameResult) -> tuple[FrameResult, float | None]:
         """Lowest-latency mode (``predict_overlay``) shows the newest frame with the overlay of an
@@ -312,7 +297,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_space(self) -> None:
         replay = self.runtime.replay
         if replay is not None:
-            self._replay(self.runtime.replay_set_playing)(not replay.playing)
+            self.replay_actions.control(self.runtime.replay_set_playing)(not replay.playing)
         else:
             self.controls.freeze_button.toggle()
 
@@ -360,17 +345,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._sync_source_widgets()
 
     def _sync_source_widgets(self) -> None:
+        self.replay_actions.show_source()
         info = self.runtime.info
-        replay = self.runtime.replay
-        self.replay_bar.setVisible(replay is not None)
-        if replay is not None:
-            self.replay_bar.set_recorded_overlay_available(self.runtime.has_recorded_overlay)
-            self.replay_bar.show_position(
-                replay.position,
-                replay.frame_count,
-                info.fps if info else FALLBACK_FPS,
-                replay.playing,
-            )
         self.controls.source_label.setText(
             f"{info.name} ({info.kind})" if info is not None else "no source"
         )
@@ -381,17 +357,9 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.runtime.recording_path is None and self.controls.record_button.isChecked():
             self.controls.record_button.setChecked(False)  # opening a source ended the recording
 
-    def _replay(self, control: Callable[[object], None]) -> Callable[[object], None]:
-        """A replay-bar slot: runs ``control`` when a recorded source plays, then refreshes the
-        numbers."""
-
-        def slot(value: object) -> None:
-            if self.runtime.replay is None:
-                return
-            control(value)
-            self._numbers_at_ns = 0
-
-        return slot
+    def _refresh_numbers(self) -> None:
+        """Refreshes the numbers and status line at the next tick (after a replay control)."""
+        self._numbers_at_ns = 0
 
     def _on_toggles(self, toggles: object) -> None:
         self.overlay.toggles = toggles
