@@ -201,3 +201,22 @@ def test_a_phantom_only_compositor_never_paints_on_the_simulator_frame():
     for seed in range(6):
         sample = only_phantom.sample(np.random.default_rng(seed), sim_background=marker)
         assert np.count_nonzero(sample.image == 7) < SIZE * SIZE // 2
+
+
+def test_edge_entry_shafts_run_back_to_the_edge_of_the_tissue():
+    from usguide.training.composite import _segment
+
+    valid = np.zeros((SIZE, SIZE), bool)
+    valid[20:-20, 10:-10] = True  # tissue with margins, so "the edge" is not the image's
+    mm_per_px = 0.3
+    painted = 0
+    for seed in range(100):
+        ends = _segment(valid, mm_per_px, np.random.default_rng(seed), edge_entry=True)
+        if ends is None:
+            continue
+        entry, tip = ends
+        step_back = entry - (tip - entry) / np.linalg.norm(tip - entry)  # one pixel further out
+        x, y = int(step_back[0]), int(step_back[1])
+        assert not (0 <= x < SIZE and 0 <= y < SIZE and valid[y, x]), seed
+        painted += 1
+    assert painted >= 80

@@ -375,3 +375,13 @@ def _processes_with(token: str) -> list[int]:
             except OSError:  # gone meanwhile, or not ours to read
                 continue
     return found
+
+
+def test_keep_epochs_writes_every_epochs_model(tmp_path):
+    from usguide.training.train import train
+
+    config = tiny_config(tmp_path, epochs=2, keep_epochs=True, composite_edge_entry=True)
+    train(config, progress=lambda line: None)
+    kept = sorted(path.name for path in tmp_path.glob("needle.epoch*.onnx"))
+    assert kept == ["needle.epoch001.onnx", "needle.epoch002.onnx"]
+    assert (tmp_path / "needle.onnx").is_file()

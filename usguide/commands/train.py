@@ -144,6 +144,19 @@ def add_parser(subparsers) -> None:
         "baths) (default: all three; validation always uses all)",
     )
     parser.add_argument(
+        "--composite-entry",
+        choices=("any", "edge"),
+        default="any",
+        help="where painted training shafts start: any (at the tissue's edge, or inside it as an "
+        "out-of-plane entry; default) or edge (always visible from the edge of the tissue)",
+    )
+    parser.add_argument(
+        "--keep-epochs",
+        action="store_true",
+        help="also write every epoch's model beside --out (MODEL.epoch001.onnx, ...), to compare "
+        "epochs or mix them with python -m usguide.training.interpolate",
+    )
+    parser.add_argument(
         "--ema",
         type=number_option(0.0, 0.99999),
         default=0.0,
@@ -280,6 +293,8 @@ def run(args: argparse.Namespace) -> int:
         ema=args.ema,
         hard_negative_weight=args.hard_negatives,
         select_cases=args.select_cases,
+        composite_edge_entry=args.composite_entry == "edge",
+        keep_epochs=args.keep_epochs,
     )
     if args.cache_dir is not None:
         config.cache_dir = args.cache_dir

@@ -1,7 +1,9 @@
-"""One training or validation batch: augment, normalise levels, build the map targets."""
+"""Training and validation batches: augment, normalise levels, build the map targets; each epoch's
+sample order and the set-up of the processes that build them."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import torch
 
@@ -35,3 +37,20 @@ def make_batch(dataset, indices, rng, tip_sigma: float, train: bool, composites=
         tips.append(data_mod.tip_heatmap(tip, out_size, OUTPUT_STRIDE, tip_sigma))
     x = torch.from_numpy(np.stack(images)[:, None].astype(np.float32) / 255.0)
     return x, torch.from_numpy(np.stack(shafts)), torch.from_numpy(np.stack(tips))
+
+
+def worker_init(_worker_id: int) -> None:
+    """A DataLoader worker's set-up: one thread for torch and OpenCV."""
+    # One batch at a time per worker: torch or OpenCV thread pools of their own would oversubscribe.
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+
+
+def epoch_order(visible: np.ndarray, rng, absent_fraction: float) -> np.ndarray:
+    """One epoch of sample indices, re-weighted so needle-free frames make ``absent_fraction``."""
+    absent = ~visible
+    n_absent, n = int(absent.sum()), len(visible)
+    if n_absent == 0 or n_absent == n:
+        return rng.permutation(n)
+    weights = np.where(absent, absent_fraction / n_absent, (1 - absent_fraction) / (n - n_absent))
+    return rng.choice(n, size=n, replace=True, p=weights / weights.sum())

@@ -115,8 +115,9 @@ def fan_mask(size: int, rng: np.random.Generator) -> np.ndarray:
     return (np.abs(angle) <= opening / 2) & (radius >= inner) & (radius <= outer)
 
 
-def _segment(valid: np.ndarray, mm_per_px: float, rng: np.random.Generator):
-    """Entry and tip of a visible shaft inside ``valid``, or None when none fits."""
+def _segment(valid: np.ndarray, mm_per_px: float, rng: np.random.Generator, edge_entry=False):
+    """Entry and tip of a visible shaft inside ``valid``, or None when none fits; with
+    ``edge_entry`` the shaft always runs back to the edge of ``valid`` (no start in tissue)."""
     size = valid.shape[0]
     ys, xs = np.nonzero(valid)
     if len(xs) < 200:
@@ -130,6 +131,8 @@ def _segment(valid: np.ndarray, mm_per_px: float, rng: np.random.Generator):
         tip = np.array([xs[pick], ys[pick]], np.float64) + rng.uniform(-0.5, 0.5, 2)
         max_len = rng.uniform(4.0, 60.0) / mm_per_px
         inside = rng.random() < 0.3  # out-of-plane entry: the shaft starts inside the image
+        if edge_entry:  # walk back all the way: the shaft shows from the tissue's edge
+            max_len, inside = 2.0 * size, False
         length, step, at_edge = 0.0, 1.0, False
         while length < max_len:
             x, y = tip - (length + step) * direction
@@ -149,11 +152,14 @@ def _segment(valid: np.ndarray, mm_per_px: float, rng: np.random.Generator):
     return None
 
 
-def paint_needle(background: np.ndarray, valid: np.ndarray, rng: np.random.Generator) -> Sample:
-    """Paints one needle (any look) onto ``background``; a sample without a needle if none fits."""
+def paint_needle(
+    background: np.ndarray, valid: np.ndarray, rng: np.random.Generator, edge_entry: bool = False
+) -> Sample:
+    """Paints one needle (any look) onto ``background``; a sample without a needle if none fits.
+    ``edge_entry``: the shaft is visible all the way from the edge of ``valid``."""
     size = background.shape[0]
     mm_per_px = rng.uniform(20.0, 80.0) / size  # imaging depth 2–8 cm over the canvas
-    ends = _segment(valid, mm_per_px, rng)
+    ends = _segment(valid, mm_per_px, rng, edge_entry)
     image = background.astype(np.float32)
     shaft = np.zeros((size, size), np.uint8)
     if ends is None:
@@ -344,6 +350,8 @@ class Compositor:
             or two lines (fascia, tendon, bone: ``paint_distractor``, 40 %), short specular echoes
             (``paint_echoes``, 40 %) or muscle fibres (``paint_striations``, 20 %), with or
             without a needle.
+        edge_entry: every painted shaft is visible from the edge of the tissue (none starts in
+            it, as an out-of-plane entry or a shaft fading in would).
     """
 
     def __init__(
@@ -352,6 +360,7 @@ class Compositor:
         no_needle_fraction: float = 0.2,
         distractor_fraction: float = 0.0,
         backgrounds: tuple[str, ...] = BACKGROUNDS,
+        edge_entry: bool = False,
     ) -> None:
         unknown = set(backgrounds) - set(BACKGROUNDS)
         if unknown or not backgrounds:
@@ -359,6 +368,7 @@ class Compositor:
         self.size = size
         self.no_needle_fraction = no_needle_fraction
         self.distractor_fraction = distractor_fraction
+        self.edge_entry = edge_entry
         self.backgrounds = tuple(kind for kind in BACKGROUNDS if kind in backgrounds)
         self.real_frames = load_real_frames() if "real" in self.backgrounds else []
 
@@ -407,4 +417,5 @@ class Compositor:
                     image = paint_distractor(image, valid, rng)
         if rng.random() < self.no_needle_fraction:
             return Sample(image, np.zeros_like(image), NO_TIP)
-        return paint_needle(image, valid_area(image) if medium is None else medium, rng)
+        valid = valid_area(image) if medium is None else medium
+        return paint_needle(image, valid, rng, self.edge_entry)

@@ -17,13 +17,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
-import cv2
 import numpy as np
 import torch
 
 from usguide.paths import MODEL_FILE, output_path
 from usguide.training import data as data_mod
-from usguide.training.batches import make_batch
+from usguide.training.batches import epoch_order, make_batch, worker_init
 from usguide.training.composite import BACKGROUNDS, Compositor
 from usguide.training.export import export_onnx, model_metadata, model_version
 from usguide.training.model import NeedleNet, count_parameters
@@ -78,6 +77,9 @@ class TrainConfig:
     # Which backgrounds the training composites use (validation always uses them all): to find
     # which kind teaches a habit, e.g. v14's lock on a short bright blob of the real clip.
     composite_backgrounds: tuple[str, ...] = BACKGROUNDS
+    # Every painted training shaft visible from the tissue's edge (none starting in tissue): do the
+    # compositor's short in-tissue shafts teach the real clip's "short bright blob" false needle?
+    composite_edge_entry: bool = False
     # Painted samples on real/phantom backgrounds whose loss joins the simulator's validation loss
     # in choosing the epoch to export (0: the simulator's loss alone, as before v7).
     composite_val: int = 320
@@ -92,6 +94,7 @@ class TrainConfig:
     # through the product's analyzer: the epoch with the most localised hits minus needle-free
     # false positives there is exported, instead of the one with the lowest validation loss.
     select_cases: Path | None = None
+    keep_epochs: bool = False  # also write each epoch's model, e.g. needle_v25.epoch003.onnx
     cache_dir: Path = field(default_factory=data_mod.cache_dir_default)
 
     def resolved_log_path(self) -> Path:
@@ -126,6 +129,7 @@ class AugmentedBatches(torch.utils.data.Dataset):
                     int(dataset.images.shape[1]),
                     distractor_fraction=config.distractor_fraction,
                     backgrounds=config.composite_backgrounds,
+                    edge_entry=config.composite_edge_entry,
                 ),
                 config.composite_fraction,
                 np.flatnonzero(~dataset.visible),
@@ -147,7 +151,7 @@ class AugmentedBatches(torch.utils.data.Dataset):
         epoch, batch = divmod(step, self.steps_per_epoch)
         if self._order is None or self._order[0] != epoch:
             rng = np.random.default_rng([self.seed, epoch])
-            self._order = (epoch, _epoch_order(self.visible, rng, self.absent_fraction))
+            self._order = (epoch, epoch_order(self.visible, rng, self.absent_fraction))
         idx = self._order[1][batch * self.batch_size : (batch + 1) * self.batch_size]
         rng = np.random.default_rng([self.seed, epoch, batch])
         frames = SimpleNamespace(**{key: np.asarray(value) for key, value in self.arrays.items()})
@@ -169,7 +173,7 @@ def _batch_stream(batches: AugmentedBatches, workers: int, pin: bool):
         num_workers=workers,
         pin_memory=pin,
         prefetch_factor=4,
-        worker_init_fn=_worker_init,
+        worker_init_fn=worker_init,
         multiprocessing_context=data_mod.clean_start_method(),
     )
     yield from loader
@@ -182,22 +186,6 @@ def weight_average(model: torch.nn.Module, decay: float):
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
     return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
-
-
-def _worker_init(_worker_id: int) -> None:
-    # One batch at a time per worker: torch or OpenCV thread pools of their own would oversubscribe.
-    torch.set_num_threads(1)
-    cv2.setNumThreads(1)
-
-
-def _epoch_order(visible: np.ndarray, rng, absent_fraction: float) -> np.ndarray:
-    """One epoch of sample indices, re-weighted so needle-free frames make ``absent_fraction``."""
-    absent = ~visible
-    n_absent, n = int(absent.sum()), len(visible)
-    if n_absent == 0 or n_absent == n:
-        return rng.permutation(n)
-    weights = np.where(absent, absent_fraction / n_absent, (1 - absent_fraction) / (n - n_absent))
-    return rng.choice(n, size=n, replace=True, p=weights / weights.sum())
 
 
 def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
@@ -355,6 +343,9 @@ def train(config: TrainConfig, progress: Callable[[str], None] = print) -> dict:
             entry["selection"] = chosen.as_dict()
             rank = (chosen.value, -score)
             extra += f"  selection {chosen.value:.3f}"
+        if config.keep_epochs:  # every epoch beside the chosen one, to compare or mix later
+            epoch_file = config.out.with_name(f"{config.out.stem}.epoch{epoch:03d}.onnx")
+            export_onnx(judged, epoch_file, metadata, config.input_size)
         exported = rank > best
         if exported:
             best = rank
