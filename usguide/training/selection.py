@@ -11,11 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from usguide.analysis.clips import evaluate_clip, find_clips
-from usguide.detect.evaluation import combine
+from usguide.detect.evaluation import DEFAULT_TOLERANCE_MM, combine
 from usguide.detect.factory import make_detector
 from usguide.detect.hits import DEFAULT_TOLERANCE_PX
-
-TOLERANCE_MM = 3.0  # usguide evaluate's default; the localised hit has its own 5 mm rule
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ class CaseSelector:
         detector = make_detector("onnx", model_path=str(model), threads=self._threads)
         try:
             scores = [
-                evaluate_clip(detector, clip, TOLERANCE_MM, DEFAULT_TOLERANCE_PX)
+                evaluate_clip(detector, clip, DEFAULT_TOLERANCE_MM, DEFAULT_TOLERANCE_PX)
                 for clip in self.clips
             ]
         finally:
