@@ -10,7 +10,6 @@ pytest.importorskip("torch")  # training.train imports it; composite itself does
 from usguide.training.composite import (  # noqa: E402
     NO_TIP,
     Compositor,
-    _container_outline,
     paint_distractor,
     paint_echoes,
     paint_needle,
@@ -162,16 +161,6 @@ def test_augmentation_fascia_crosses_the_tissue_and_spares_black_margins():
         tissue_columns = raised[:, SIZE // 4 + 6 :].any(axis=0)
         assert tissue_columns.mean() >= 0.95, seed  # side to side: no end inside the tissue
         assert not raised[:, : SIZE // 4 - 6].any(), seed
-
-
-def test_phantom_containers_are_often_tilted_and_never_show_their_top():
-    outlines = [_container_outline(256, np.random.default_rng(seed)) for seed in range(60)]
-    # Wall tilt: the left wall's x at the top corner against the bottom corner, per unit of height.
-    slopes = [abs(o[0, 0] - o[3, 0]) / (o[3, 1] - o[0, 1]) for o in outlines]
-    tilted = sum(slope > np.tan(np.radians(3)) for slope in slopes)
-    assert 15 <= tilted <= 50  # about 60 % drawn tilted, some of them only slightly
-    assert max(slopes) < np.tan(np.radians(25))
-    assert all((o[:2, 1] < 0).all() and (o[2:, 1] > 64).all() for o in outlines)
 
 
 def test_background_kinds_follow_their_shares_and_the_choice():
