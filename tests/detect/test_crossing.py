@@ -6,7 +6,7 @@ import pytest
 
 from usguide.analysis.analyzer import FrameAnalyzer
 from usguide.detect.base import Detector, NeedleMaps
-from usguide.detect.crossing import CrossingConfig, crosses_imaged_area, imaged_area
+from usguide.detect.crossing import CrossingConfig, crosses_imaged_area, hugs_border, imaged_area
 from usguide.detect.postprocess import ShaftFit
 from usguide.types import Calibration, Frame, Roi
 
@@ -104,3 +104,51 @@ def test_analyzer_drops_a_layer_unless_the_check_is_off():
     unchecked = FrameAnalyzer(LayerDetector(), track=False, crossing=CrossingConfig(enabled=False))
     assert checked.process(frame).needle is None
     assert unchecked.process(frame).needle is not None
+
+
+def test_a_fit_along_the_fans_side_hugs_the_border_but_a_needle_from_it_does_not():
+    region = convex_fan()
+    mask = imaged_area(region)
+    # The sector's left side runs from its inner arc to its outer arc at 120° about the apex.
+    apex = np.array([200.0, -100.0])
+    side = np.array([np.cos(np.radians(120)), np.sin(np.radians(120))])
+    inner, outer = apex + 150 * side, apex + 380 * side
+    nudge = np.array([3.0, 0.0])  # just inside the tissue, as a fitted edge lies
+    along_side = fit(tuple(inner + nudge), tuple(outer + nudge))
+    assert hugs_border(along_side, mask, SIZE, CrossingConfig())
+    middle = (inner + outer) / 2
+    into_tissue = fit(tuple(middle + nudge), (260.0, float(middle[1]) + 40.0))
+    assert not hugs_border(into_tissue, mask, SIZE, CrossingConfig())
+    assert not hugs_border(along_side, mask, SIZE, CrossingConfig(edge_share=1.1))
+
+
+@pytest.mark.parametrize(
+    ("entry", "tip", "hugs"),
+    [
+        ((52.0, 100.0), (52.0, 250.0), True),  # down the screen image's left edge
+        ((10.0, 100.0), (40.0, 250.0), True),  # in the black margin, outside the image
+        ((52.0, 100.0), (200.0, 180.0), False),  # a needle in from the edge
+        ((51.0, 60.0), (62.0, 90.0), False),  # steep (70°) and short, just in from the side
+        ((60.0, 2.0), (300.0, 12.0), False),  # shallow, all along the skin line: a needle can be
+    ],
+)
+def test_fits_along_or_outside_the_screen_image_hug_its_border(entry, tip, hugs):
+    mask = imaged_area(linear_screen())
+    assert hugs_border(fit(entry, tip), mask, SIZE, CrossingConfig()) is hugs
+
+
+class EdgeDetector(Detector):
+    """A fake detector whose shaft map is one line down the screen image's left edge."""
+
+    name = "edge"
+
+    def infer(self, region):
+        shaft = np.zeros(region.shape, np.float32)
+        cv2.line(shaft, (52, 60), (54, 240), 1.0, 3)
+        return NeedleMaps(shaft, None)
+
+
+def test_analyzer_drops_the_image_edge():
+    image = cv2.cvtColor(linear_screen(), cv2.COLOR_GRAY2BGR)
+    frame = Frame(image, 0, 0, 0.0, Calibration(roi=Roi(0, 0, *SIZE)))
+    assert FrameAnalyzer(EdgeDetector(), track=False).process(frame).needle is None

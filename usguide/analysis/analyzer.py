@@ -9,7 +9,12 @@ from __future__ import annotations
 import time
 
 from usguide.detect.base import Detector
-from usguide.detect.crossing import CrossingConfig, crosses_imaged_area, imaged_area
+from usguide.detect.crossing import (
+    CrossingConfig,
+    crosses_imaged_area,
+    hugs_border,
+    imaged_area,
+)
 from usguide.detect.postprocess import PostprocessConfig, fit_shaft
 from usguide.detect.preprocess import region_grey
 from usguide.detect.tip_refine import TipRefineConfig, refine_tip
@@ -110,8 +115,11 @@ class FrameAnalyzer:
             fit = refine_tip(region, fit, self._tip_refine)
         if fit is not None and self._crossing.enabled:
             mask = imaged_area(region, self._crossing.mask_scale)
-            if crosses_imaged_area(fit, mask, (roi.w, roi.h), self._crossing):
-                fit = None  # a layer across the image, not a needle ending in tissue
+            size = (roi.w, roi.h)
+            if crosses_imaged_area(fit, mask, size, self._crossing) or hugs_border(
+                fit, mask, size, self._crossing
+            ):
+                fit = None  # a layer across the image or its edge, not a needle ending in tissue
         needle: Needle | None = None if fit is None else fit.to_needle(roi)
         mark = time.perf_counter_ns()
         timings.stages["postprocess"] = StageSpan(start, mark)

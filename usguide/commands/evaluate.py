@@ -113,8 +113,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--no-crossing-check",
         action="store_true",
-        help="keep fits that run across the imaged area from border to border (dropped by "
-        "default: a needle's tip ends in tissue, a layer crosses the image)",
+        help="keep fits that run across the imaged area from border to border, or lie steep "
+        "along its edge or outside it (dropped by default: a needle's tip ends in tissue, a layer "
+        "crosses the image, a fan's side runs along the beams)",
     )
     parser.add_argument(
         "--suite",

@@ -1,13 +1,16 @@
-"""Rejects fitted "needles" that run across the whole imaged area, border to border.
+"""Rejects fitted "needles" that run across the whole imaged area or along its border.
 
 A needle's tip ends in tissue. Fascia, container walls, the probe-surface line and stripes of
 muscle fibres cross the image from one side of the imaged area (the fan or the screen's image, not
 its black margins) to the other. A fit whose both ends sit on that border, with nothing of the
-image left beyond either end, is such a layer, whatever the shaft map says.
+image left beyond either end, is such a layer, whatever the shaft map says. A fit lying along the
+border (a fan's side, where tissue meets black) or outside the imaged area (a screen's text bar) is
+the image's edge or its furniture: a needle crosses into the tissue.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -34,12 +37,22 @@ class CrossingConfig:
         min_reach_px: the same stretch in region pixels below which an end always counts as
             on the border (the border's own blur and the hull's rounding).
         mask_scale: the imaged area is found at about this fraction of the region's size (speed).
+        edge_band: width of the band inside the imaged area's border, as a fraction of the
+            region's diagonal, in which a fit counts as lying along the border.
+        edge_share: a fit with at least this share of its length outside the imaged area, or
+            (when steep) in that band, is dropped (above 1: never).
+        edge_min_angle_deg: fits at least this steep (from horizontal) count along the border.
+        edge_parallel_deg: ... and only when within about this angle of it.
     """
 
     enabled: bool = True
     max_reach: float = 0.05
     min_reach_px: float = 6.0
     mask_scale: float = 0.25
+    edge_band: float = 0.03
+    edge_share: float = 0.85
+    edge_min_angle_deg: float = 30.0
+    edge_parallel_deg: float = 10.0
 
 
 def imaged_area(region: np.ndarray, scale: float = 0.25) -> np.ndarray:
@@ -73,3 +86,59 @@ def crosses_imaged_area(
     chord = span + beyond_tip + beyond_entry
     limit = max(config.max_reach * chord, config.min_reach_px)
     return beyond_tip <= limit and beyond_entry <= limit
+
+
+def hugs_border(
+    fit: ShaftFit, mask: np.ndarray, region_size: tuple[int, int], config: CrossingConfig
+) -> bool:
+    """True when most of ``fit`` lies outside the imaged area, or steep along its border.
+
+    Only steep fits count along the border: a fan's or a linear image's sides run along the beams,
+    and a needle along a beam sends no echo back, while a shallow needle just under the skin line
+    (the top border) is the brightest needle there is.
+
+    Args:
+        fit: the fitted shaft, in region pixels.
+        mask: ``imaged_area`` of the region.
+        region_size: (width, height) of the region, to scale region pixels to the mask.
+        config: the band, the share and the steepness.
+    """
+    if config.edge_share > 1.0:
+        return False
+    sx = region_size[0] / mask.shape[1]  # region pixels per mask pixel
+    sy = region_size[1] / mask.shape[0]
+    entry, tip = np.array(fit.entry, float), np.array(fit.tip, float)
+    span = float(np.hypot(*(tip - entry)))
+    if span < max(sx, sy):
+        return False
+    points = entry + np.linspace(0.0, 1.0, 24)[:, None] * (tip - entry)
+    if float(np.mean(~_inside(mask, points, sx, sy))) >= config.edge_share:
+        return True  # outside the imaged area: a screen's furniture, not tissue
+    dx, dy = np.abs(tip - entry)
+    if np.degrees(np.arctan2(dy, dx)) < config.edge_min_angle_deg:
+        return False
+    # Near the border: the imaged area ends within the band on either side, across the fit (a
+    # few lookups per point instead of a distance transform of the whole mask). The band is also
+    # at most the fit's length times tan(edge_parallel_deg), so that only a fit parallel to the
+    # border counts: a steep needle entering at a linear image's side runs near it for a while.
+    band = min(
+        config.edge_band * float(np.hypot(*region_size)),
+        span * math.tan(math.radians(config.edge_parallel_deg)),
+    )
+    if band < 1.5 * max(sx, sy):
+        return False  # too short to tell its course from the border's at the mask's resolution
+    normal = np.array([-(tip - entry)[1], (tip - entry)[0]]) / span
+    offsets = np.array([-band, -band / 2, band / 2, band])[:, None, None] * normal
+    across = _inside(mask, (points + offsets).reshape(-1, 2), sx, sy).reshape(len(offsets), -1)
+    return float(np.mean(~across.all(axis=0))) >= config.edge_share
+
+
+def _inside(mask: np.ndarray, points: np.ndarray, sx: float, sy: float) -> np.ndarray:
+    """Which region-pixel ``points`` (n, 2) fall inside the imaged area ``mask`` (the region's
+    own edge is a border too: a water bath is imaged everywhere)."""
+    cols = np.round((points[:, 0] + 0.5) / sx - 0.5).astype(int)
+    rows = np.round((points[:, 1] + 0.5) / sy - 0.5).astype(int)
+    within = (cols >= 0) & (cols < mask.shape[1]) & (rows >= 0) & (rows < mask.shape[0])
+    result = np.zeros(len(points), bool)
+    result[within] = mask[rows[within], cols[within]] > 0
+    return result
