@@ -56,7 +56,7 @@ class ControlsPanel(QtWidgets.QWidget):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumWidth(270)
+        self.setMinimumWidth(290)  # room for "Drag region" and "40.0 mm" side by side
         self.setMaximumWidth(330)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(6, 0, 6, 6)
