@@ -86,22 +86,26 @@ def test_fan_chord_crosses_but_needle_into_the_fan_does_not():
     )
 
 
-class LayerDetector(Detector):
-    """A fake detector whose shaft map is one line across the whole screen image."""
+class LineDetector(Detector):
+    """A fake detector whose shaft map is one line between two region points."""
 
-    name = "layer"
+    name = "line"
+
+    def __init__(self, start: tuple[int, int], end: tuple[int, int]) -> None:
+        self.start, self.end = start, end
 
     def infer(self, region):
         shaft = np.zeros(region.shape, np.float32)
-        cv2.line(shaft, (52, 100), (347, 160), 1.0, 3)
+        cv2.line(shaft, self.start, self.end, 1.0, 3)
         return NeedleMaps(shaft, None)
 
 
 def test_analyzer_drops_a_layer_unless_the_check_is_off():
     image = cv2.cvtColor(linear_screen(), cv2.COLOR_GRAY2BGR)
     frame = Frame(image, 0, 0, 0.0, Calibration(roi=Roi(0, 0, *SIZE)))
-    checked = FrameAnalyzer(LayerDetector(), track=False)
-    unchecked = FrameAnalyzer(LayerDetector(), track=False, crossing=CrossingConfig(enabled=False))
+    layer = LineDetector((52, 100), (347, 160))  # across the whole screen image
+    checked = FrameAnalyzer(layer, track=False)
+    unchecked = FrameAnalyzer(layer, track=False, crossing=CrossingConfig(enabled=False))
     assert checked.process(frame).needle is None
     assert unchecked.process(frame).needle is not None
 
@@ -137,18 +141,8 @@ def test_fits_along_or_outside_the_screen_image_hug_its_border(entry, tip, hugs)
     assert hugs_border(fit(entry, tip), mask, SIZE, CrossingConfig()) is hugs
 
 
-class EdgeDetector(Detector):
-    """A fake detector whose shaft map is one line down the screen image's left edge."""
-
-    name = "edge"
-
-    def infer(self, region):
-        shaft = np.zeros(region.shape, np.float32)
-        cv2.line(shaft, (52, 60), (54, 240), 1.0, 3)
-        return NeedleMaps(shaft, None)
-
-
 def test_analyzer_drops_the_image_edge():
     image = cv2.cvtColor(linear_screen(), cv2.COLOR_GRAY2BGR)
     frame = Frame(image, 0, 0, 0.0, Calibration(roi=Roi(0, 0, *SIZE)))
-    assert FrameAnalyzer(EdgeDetector(), track=False).process(frame).needle is None
+    edge = LineDetector((52, 60), (54, 240))  # down the screen image's left edge
+    assert FrameAnalyzer(edge, track=False).process(frame).needle is None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from usguide.detect.imaged import lit_hull, run_to_edge
+from usguide.detect.imaged import inside_area, lit_hull, run_to_edge
 from usguide.detect.postprocess import ShaftFit
 
 # Above black: grey levels at or below this are margins, water or anechoic gel.
@@ -74,10 +74,7 @@ def crosses_imaged_area(
         region_size: (width, height) of the region, to scale region pixels to the mask.
         config: the thresholds.
     """
-    sx = region_size[0] / mask.shape[1]  # region pixels per mask pixel
-    sy = region_size[1] / mask.shape[0]
-    tip, entry = np.array(fit.tip, float), np.array(fit.entry, float)
-    span = float(np.hypot(*(tip - entry)))
+    sx, sy, entry, tip, span = _on_mask(fit, mask, region_size)
     if span < max(sx, sy):
         return False
     direction = (tip - entry) / span
@@ -105,14 +102,11 @@ def hugs_border(
     """
     if config.edge_share > 1.0:
         return False
-    sx = region_size[0] / mask.shape[1]  # region pixels per mask pixel
-    sy = region_size[1] / mask.shape[0]
-    entry, tip = np.array(fit.entry, float), np.array(fit.tip, float)
-    span = float(np.hypot(*(tip - entry)))
+    sx, sy, entry, tip, span = _on_mask(fit, mask, region_size)
     if span < max(sx, sy):
         return False
     points = entry + np.linspace(0.0, 1.0, 24)[:, None] * (tip - entry)
-    if float(np.mean(~_inside(mask, points, sx, sy))) >= config.edge_share:
+    if float(np.mean(~inside_area(mask, points, sx, sy))) >= config.edge_share:
         return True  # outside the imaged area: a screen's furniture, not tissue
     dx, dy = np.abs(tip - entry)
     if np.degrees(np.arctan2(dy, dx)) < config.edge_min_angle_deg:
@@ -129,16 +123,15 @@ def hugs_border(
         return False  # too short to tell its course from the border's at the mask's resolution
     normal = np.array([-(tip - entry)[1], (tip - entry)[0]]) / span
     offsets = np.array([-band, -band / 2, band / 2, band])[:, None, None] * normal
-    across = _inside(mask, (points + offsets).reshape(-1, 2), sx, sy).reshape(len(offsets), -1)
+    across = inside_area(mask, (points + offsets).reshape(-1, 2), sx, sy).reshape(len(offsets), -1)
     return float(np.mean(~across.all(axis=0))) >= config.edge_share
 
 
-def _inside(mask: np.ndarray, points: np.ndarray, sx: float, sy: float) -> np.ndarray:
-    """Which region-pixel ``points`` (n, 2) fall inside the imaged area ``mask`` (the region's
-    own edge is a border too: a water bath is imaged everywhere)."""
-    cols = np.round((points[:, 0] + 0.5) / sx - 0.5).astype(int)
-    rows = np.round((points[:, 1] + 0.5) / sy - 0.5).astype(int)
-    within = (cols >= 0) & (cols < mask.shape[1]) & (rows >= 0) & (rows < mask.shape[0])
-    result = np.zeros(len(points), bool)
-    result[within] = mask[rows[within], cols[within]] > 0
-    return result
+def _on_mask(
+    fit: ShaftFit, mask: np.ndarray, region_size: tuple[int, int]
+) -> tuple[float, float, np.ndarray, np.ndarray, float]:
+    """Region pixels per mask pixel (x, y), the fit's entry and tip as arrays, and its length."""
+    sx = region_size[0] / mask.shape[1]
+    sy = region_size[1] / mask.shape[0]
+    entry, tip = np.array(fit.entry, float), np.array(fit.tip, float)
+    return sx, sy, entry, tip, float(np.hypot(*(tip - entry)))
