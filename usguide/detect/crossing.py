@@ -106,7 +106,7 @@ def hugs_border(
     if span < max(sx, sy):
         return False
     points = entry + np.linspace(0.0, 1.0, 24)[:, None] * (tip - entry)
-    if float(np.mean(~inside_area(mask, points, sx, sy))) >= config.edge_share:
+    if float(np.mean(~inside_area(mask, points[:, 0], points[:, 1], sx, sy))) >= config.edge_share:
         return True  # outside the imaged area: a screen's furniture, not tissue
     dx, dy = np.abs(tip - entry)
     if np.degrees(np.arctan2(dy, dx)) < config.edge_min_angle_deg:
@@ -123,7 +123,8 @@ def hugs_border(
         return False  # too short to tell its course from the border's at the mask's resolution
     normal = np.array([-(tip - entry)[1], (tip - entry)[0]]) / span
     offsets = np.array([-band, -band / 2, band / 2, band])[:, None, None] * normal
-    across = inside_area(mask, (points + offsets).reshape(-1, 2), sx, sy).reshape(len(offsets), -1)
+    shifted = (points + offsets).reshape(-1, 2)
+    across = inside_area(mask, shifted[:, 0], shifted[:, 1], sx, sy).reshape(len(offsets), -1)
     return float(np.mean(~across.all(axis=0))) >= config.edge_share
 
 

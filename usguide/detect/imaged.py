@@ -46,18 +46,21 @@ def run_to_edge(
     height, width = valid.shape
     step = max(sx, sy)
     distances = step * np.arange(1, (width + height) * 2)
-    points = point + distances[:, None] * direction
-    outside = ~inside_area(valid, points, sx, sy)
+    xs = point[0] + distances * direction[0]
+    ys = point[1] + distances * direction[1]
+    outside = ~inside_area(valid, xs, ys, sx, sy)
     first = int(np.argmax(outside)) if outside.any() else len(distances)
     return float(first * step)
 
 
-def inside_area(valid: np.ndarray, points: np.ndarray, sx: float, sy: float) -> np.ndarray:
-    """Which region-pixel ``points`` (n, 2) fall inside the imaged area ``valid`` (reduced
+def inside_area(
+    valid: np.ndarray, xs: np.ndarray, ys: np.ndarray, sx: float, sy: float
+) -> np.ndarray:
+    """Which region-pixel points (``xs``, ``ys``) fall inside the imaged area ``valid`` (reduced
     resolution, ``sx``, ``sy`` region pixels per pixel); beyond the region is outside."""
-    cols = np.round((points[:, 0] + 0.5) / sx - 0.5).astype(int)
-    rows = np.round((points[:, 1] + 0.5) / sy - 0.5).astype(int)
+    cols = np.round((xs + 0.5) / sx - 0.5).astype(int)
+    rows = np.round((ys + 0.5) / sy - 0.5).astype(int)
     within = (cols >= 0) & (cols < valid.shape[1]) & (rows >= 0) & (rows < valid.shape[0])
-    result = np.zeros(len(points), bool)
+    result = np.zeros(len(xs), bool)
     result[within] = valid[rows[within], cols[within]] > 0
     return result
